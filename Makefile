@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANAGE := $(BIN)/python manage.py
+
+# `make serve` and `make bench` talk to PostgreSQL and Redis.
+PG_SERVER ?= postgres://postgres@127.0.0.1:5432
+SERVE_DB ?= polaris
+REDIS_SERVER ?= redis://127.0.0.1:6379
+
+.PHONY: run test install lint format migrate catalog admin serve bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The embedded default: SQLite under var/, no Redis, no Stripe; a Celery worker on
+# kombu's filesystem transport runs beside the development server.
+run: install
+	DEBUG=1 $(MANAGE) migrate --noinput
+	DEBUG=1 $(MANAGE) load_catalog
+	DEBUG=1 $(BIN)/honcho -f Procfile.dev start
+
+test: install lint
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+admin: install
+	$(MANAGE) createsuperuser
+
+# Production-like: gunicorn, a Celery worker and beat, against PostgreSQL and Redis.
+serve: install
+	@psql "$(PG_SERVER)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$(SERVE_DB)'" | grep -q 1 \
+		|| psql "$(PG_SERVER)/postgres" -qc 'CREATE DATABASE "$(SERVE_DB)"'
+	export DATABASE_URL=$(PG_SERVER)/$(SERVE_DB) REDIS_URL=$(REDIS_SERVER)/0 CONN_MAX_AGE=60; \
+		$(MANAGE) migrate --noinput && $(MANAGE) load_catalog && \
+		$(MANAGE) collectstatic --noinput --verbosity 0 && \
+		$(BIN)/honcho -f Procfile start
+
+# Runs every benchmark under bench/ (results in bench/results/); needs wrk (Debian package).
+bench: install
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	PG_SERVER=$(PG_SERVER) REDIS_SERVER=$(REDIS_SERVER) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

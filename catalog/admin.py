@@ -1,0 +1,210 @@
+"""Staff edit the catalog here: offerings with their objectives, CE and sessions; instructors;
+credit types; bundles; the center's settings (superusers only)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registration.selectors import session_seats_taken
+
+from . import selectors
+from .formatting import format_cents
+from .forms import CentsField, ProfessionsField
+from .models import (
+    Bundle,
+    CreditType,
+    Instructor,
+    LearningObjective,
+    Offering,
+    OfferingCredit,
+    Session,
+    SiteSettings,
+)
+
+PROFESSION_FIELDS = {"professions", "notice_professions", "eligible_professions"}
+
+
+class CatalogFieldsMixin:
+    """Money typed in dollars, profession lists as checkboxes."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name.endswith("_cents"):
+            return CentsField(
+                label=db_field.verbose_name.replace(" (cents)", "").capitalize(),
+                required=not db_field.blank,
+                help_text=db_field.help_text or _("In US dollars."),
+            )
+        if db_field.name in PROFESSION_FIELDS:
+            return ProfessionsField(
+                label=db_field.verbose_name.capitalize(), help_text=db_field.help_text
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = (
+            "offering",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "status",
+            "location",
+            "zoom_url",
+            "registration_opens_at",
+            "registration_closes_at",
+        )
+
+    def clean(self):
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("A session must end after it starts."))
+        capacity = data.get("capacity")
+        if self.instance.pk and capacity is not None:
+            taken = session_seats_taken(session_id=self.instance.pk, now=timezone.now())
+            if capacity < taken:
+                self.add_error(
+                    "capacity",
+                    _("%(taken)s seats are already taken: the capacity cannot be lower.")
+                    % {"taken": taken},
+                )
+        return data
+
+
+class LearningObjectiveInline(admin.TabularInline):
+    model = LearningObjective
+    extra = 0
+
+
+class OfferingCreditInline(CatalogFieldsMixin, admin.TabularInline):
+    model = OfferingCredit
+    extra = 0
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    form = SessionForm
+    extra = 0
+    fields = ("starts_at", "ends_at", "capacity", "status", "location")
+    show_change_link = True
+
+
+@admin.register(Offering)
+class OfferingAdmin(CatalogFieldsMixin, admin.ModelAdmin):
+    list_display = ("display_title", "kind", "delivery", "price", "access_rule", "is_published")
+    list_filter = ("kind", "delivery", "access_rule", "is_published")
+    search_fields = ("title", "summary", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("instructors", "prerequisites")
+    inlines = (LearningObjectiveInline, OfferingCreditInline, SessionInline)
+    fieldsets = (
+        (None, {"fields": ("kind", "number", "title", "slug", "summary", "description")}),
+        (_("Audience"), {"fields": ("audience", "level", "eligible_professions")}),
+        (_("Format"), {"fields": ("hours", "delivery", "instructors")}),
+        (_("Price"), {"fields": ("tuition_cents", "admin_fee_cents")}),
+        (_("Access"), {"fields": ("access_rule", "prerequisites", "no_credit_note")}),
+        (_("Listing"), {"fields": ("sort_order", "is_published")}),
+    )
+
+    @admin.display(description=_("price"))
+    def price(self, offering: Offering) -> str:
+        if offering.total_cents is None:
+            return _("not set")
+        return f"{format_cents(offering.total_cents)}"
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    form = SessionForm
+    list_display = ("__str__", "status", "capacity", "location")
+    list_filter = ("status", "offering")
+    list_select_related = ("offering",)
+    search_fields = ("offering__title", "location")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("offering",)
+
+
+@admin.register(Instructor)
+class InstructorAdmin(admin.ModelAdmin):
+    list_display = ("name", "credentials", "sort_order")
+    search_fields = ("name", "credentials")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(CreditType)
+class CreditTypeAdmin(CatalogFieldsMixin, admin.ModelAdmin):
+    list_display = ("name", "provider_name", "provider_number", "expired")
+    list_filter = ("expired",)
+
+
+@admin.register(Bundle)
+class BundleAdmin(CatalogFieldsMixin, admin.ModelAdmin):
+    list_display = ("title", "bundle_price", "a_la_carte_price", "is_published")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("offerings",)
+    readonly_fields = ("a_la_carte_price",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("offerings")
+
+    @admin.display(description=_("bundle price"))
+    def bundle_price(self, bundle: Bundle) -> str:
+        return format_cents(bundle.total_cents)
+
+    @admin.display(description=_("à-la-carte total of its offerings"))
+    def a_la_carte_price(self, bundle: Bundle) -> str:
+        if not bundle.pk:
+            return "—"
+        cents = selectors.bundle_a_la_carte_cents(bundle)
+        return _("not every offering has a price") if cents is None else format_cents(cents)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._warn_if_dearer(request, form.instance)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            bundle = self.get_object(request, object_id)
+            if bundle is not None:
+                self._warn_if_dearer(request, bundle)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _warn_if_dearer(request, bundle: Bundle) -> None:
+        a_la_carte = selectors.bundle_a_la_carte_cents(bundle)
+        if a_la_carte is not None and bundle.total_cents > a_la_carte:
+            messages.warning(
+                request,
+                _(
+                    "“%(bundle)s” costs %(bundle_price)s, more than its offerings bought one "
+                    "by one (%(a_la_carte)s). Trainees are shown both totals."
+                )
+                % {
+                    "bundle": bundle.title,
+                    "bundle_price": format_cents(bundle.total_cents),
+                    "a_la_carte": format_cents(a_la_carte),
+                },
+            )
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    """One row of the center's settings, for superusers only."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and not SiteSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "catalog"
+    verbose_name = "Catalog"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

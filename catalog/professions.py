@@ -1,0 +1,30 @@
+"""The professions / license types a trainee can hold, shared by catalog and registration."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Profession(models.TextChoices):
+    PSYCHOLOGIST = "psychologist", _("Psychologist (PhD, PsyD)")
+    LMFT = "lmft", _("Licensed Marriage and Family Therapist (LMFT)")
+    LCSW = "lcsw", _("Licensed Clinical Social Worker (LCSW)")
+    LPCC = "lpcc", _("Licensed Professional Clinical Counselor (LPCC)")
+    LEP = "lep", _("Licensed Educational Psychologist (LEP)")
+    RN = "rn", _("Registered Nurse (RN)")
+    NP = "np", _("Nurse Practitioner (NP)")
+    MD = "md", _("Physician (MD)")
+    DO = "do", _("Physician (DO)")
+    PA = "pa", _("Physician Assistant (PA)")
+    OTHER = "other", _("Other")
+
+
+# Prescribers and other medical providers (the Rainfall Medical Module's audience).
+MEDICAL_PROVIDERS = frozenset(
+    {Profession.MD, Profession.DO, Profession.NP, Profession.PA, Profession.RN}
+)
+
+
+def profession_labels(codes: list[str]) -> list[str]:
+    """Human labels for stored profession codes, unknown codes kept as they are."""
+    labels = dict(Profession.choices)
+    return [str(labels.get(code, code)) for code in codes]

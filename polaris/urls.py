@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from . import views
+
+admin.site.site_header = "Polaris Trainings"
+admin.site.site_title = "Polaris Trainings admin"
+admin.site.index_title = "Training coordination"
+
+urlpatterns = [
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("", include("catalog.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler400 = "polaris.views.bad_request"
+handler404 = "polaris.views.page_not_found"
+handler500 = "polaris.views.server_error"

@@ -1,0 +1,88 @@
+"""Shared fixtures: a fresh cache namespace per test, service detection, the loaded catalog."""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(reason: str) -> None:
+    """A missing service fails the run in CI (REQUIRE_SERVICES=1) and is skipped elsewhere."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Each test sees an empty cache, without flushing a shared Redis database."""
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
+    # Hashing test users' passwords with PBKDF2 would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def postgres(django_db_blocker):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _missing("these tests need PostgreSQL (set DATABASE_URL=postgres://...)")
+    return connection
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = django_settings.REDIS_URL
+    if not url:
+        _missing("these tests need Redis (set REDIS_URL=redis://...)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        _missing(f"Redis at {url} is not reachable: {exc}")
+    return url
+
+
+CATALOG_FILE = Path(django_settings.BASE_DIR) / "fixtures" / "catalog.toml"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the catalog once into the test database; each test's transaction is rolled back."""
+    from catalog.services import catalog_load_file
+
+    with django_db_blocker.unblock():
+        catalog_load_file(path=CATALOG_FILE)
+
+
+@pytest.fixture
+def catalog(db):
+    """The customer's whole catalog, loaded from fixtures/ as `make run` loads it.
+
+    Tests with transaction=True empty the tables afterwards, so reload when it is gone.
+    """
+    from catalog.models import Offering
+    from catalog.services import catalog_load_file
+
+    if not Offering.objects.exists():
+        catalog_load_file(path=CATALOG_FILE)
+
+
+SEASON_START = "2027-01-15T10:00:00-08:00"
+
+
+@pytest.fixture
+def before_season():
+    """The clock stopped on a winter morning before the 2027 season's first session."""
+    import time_machine
+    from django.utils.dateparse import parse_datetime
+
+    with time_machine.travel(parse_datetime(SEASON_START), tick=False) as traveller:
+        yield traveller
