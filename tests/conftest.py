@@ -28,7 +28,7 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture
-def postgres(django_db_blocker):
+def postgres(db):
     from django.db import connection
 
     if connection.vendor != "postgresql":

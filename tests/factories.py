@@ -49,6 +49,7 @@ class CreditTypeFactory(factory.django.DjangoModelFactory):
 class OfferingFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Offering
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"offering-{n}")
     kind = Offering.Kind.MODULE
@@ -98,6 +99,7 @@ class OfferingCreditFactory(factory.django.DjangoModelFactory):
 class BundleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Bundle
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"bundle-{n}")
     title = factory.Sequence(lambda n: f"Training bundle {n}")
