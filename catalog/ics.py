@@ -12,7 +12,7 @@ from .models import Session
 PRODID = "-//Polaris Insight Center//Polaris Trainings//EN"
 
 
-def _event(session: Session, *, base_url: str, now: datetime) -> Event:
+def _event(session: Session, *, base_url: str, now: datetime, zoom_url: str = "") -> Event:
     offering = session.offering
     event = Event()
     event.add("uid", f"session-{session.pk}@polaris-trainings")
@@ -22,7 +22,9 @@ def _event(session: Session, *, base_url: str, now: datetime) -> Event:
     event.add("summary", f"{offering.display_title} (Polaris Insight Center)")
     event.add("url", f"{base_url}{offering.get_absolute_url()}")
     event.add("description", f"{offering.summary}\n\n{base_url}{offering.get_absolute_url()}")
-    if offering.delivery == offering.Delivery.ZOOM:
+    if zoom_url:
+        event.add("location", zoom_url)
+    elif offering.delivery == offering.Delivery.ZOOM:
         event.add("location", "Online on Zoom (the link is sent to enrolled trainees)")
     elif session.location:
         event.add("location", session.location)
@@ -30,14 +32,15 @@ def _event(session: Session, *, base_url: str, now: datetime) -> Event:
 
 
 def sessions_calendar(
-    sessions: Iterable[Session], *, base_url: str, name: str, now: datetime
+    sessions: Iterable[Session], *, base_url: str, name: str, now: datetime, zoom_url: str = ""
 ) -> bytes:
+    """An iCalendar file; `zoom_url` only for a calendar sent to an enrolled trainee."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     for session in sessions:
-        calendar.add_component(_event(session, base_url=base_url, now=now))
+        calendar.add_component(_event(session, base_url=base_url, now=now, zoom_url=zoom_url))
     calendar.add_missing_timezones()
     return calendar.to_ical()

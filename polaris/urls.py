@@ -12,6 +12,8 @@ admin.site.index_title = "Training coordination"
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("registration.urls")),
     path("", include("catalog.urls")),
 ]
 

@@ -1,8 +1,216 @@
-"""Registration: enrolments of trainees in sessions."""
+"""Registration: trainee profiles, carts, orders with price snapshots, enrolments, payments,
+refunds, waitlists, and the email outbox. Orders are never deleted; changes are logged."""
+
+import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from catalog.professions import Profession
+
+from .states import US_STATES
+
+User = settings.AUTH_USER_MODEL
+
+# Unambiguous characters for order codes read out over the phone.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_order_code() -> str:
+    return "PT-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+class TraineeProfile(models.Model):
+    """What certificates and CE eligibility need to know about a trainee."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="trainee_profile", verbose_name=_("user")
+    )
+    legal_name = models.CharField(
+        _("legal name"),
+        max_length=200,
+        help_text=_("Your name exactly as it should appear on certificates."),
+    )
+    credentials = models.CharField(
+        _("credentials"), max_length=80, blank=True, help_text=_("For example: PhD, LMFT.")
+    )
+    profession = models.CharField(
+        _("profession / license type"), max_length=20, choices=Profession.choices
+    )
+    license_number = models.CharField(_("license number"), max_length=40, blank=True)
+    license_state = models.CharField(
+        _("license issuing state"), max_length=2, choices=US_STATES, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("trainee profile")
+        verbose_name_plural = _("trainee profiles")
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def is_complete(self) -> bool:
+        """CE certificates need the legal name, the license type, number and state."""
+        if not (self.legal_name and self.profession):
+            return False
+        if self.profession == Profession.OTHER:
+            return True
+        return bool(self.license_number and self.license_state)
+
+
+class PrerequisiteWaiver(models.Model):
+    """Staff let a trainee skip a prerequisite (e.g. Module 1), with the reason recorded."""
+
+    trainee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="prerequisite_waivers")
+    offering = models.ForeignKey(
+        "catalog.Offering",
+        on_delete=models.PROTECT,
+        related_name="waivers",
+        verbose_name=_("waived prerequisite"),
+    )
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("granted by")
+    )
+    granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("prerequisite waiver")
+        verbose_name_plural = _("prerequisite waivers")
+        constraints = [
+            models.UniqueConstraint(fields=("trainee", "offering"), name="waiver_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trainee} · {self.offering}"
+
+
+class CartItem(models.Model):
+    """A session a signed-in trainee intends to register for, with an optional CE add-on."""
+
+    trainee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cart_items")
+    session = models.ForeignKey("catalog.Session", on_delete=models.CASCADE, related_name="+")
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.CASCADE, related_name="+")
+    credit_type = models.ForeignKey(
+        "catalog.CreditType", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ce_notice_acknowledged = models.BooleanField(default=False)
+    bundle = models.ForeignKey(
+        "catalog.Bundle", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("added_at", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("trainee", "offering"), name="cart_one_session_per_offering"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trainee} · {self.session}"
+
+
+class Order(models.Model):
+    """A trainee's purchase. Its lines snapshot the prices charged; it is never deleted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Method(models.TextChoices):
+        STRIPE = "stripe", _("Card (Stripe)")
+        OFFLINE = "offline", _("Invoice or check")
+        COMPLIMENTARY = "complimentary", _("Complimentary")
+
+    code = models.CharField(_("order code"), max_length=16, unique=True, default=new_order_code)
+    trainee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    payment_method = models.CharField(_("payment method"), max_length=20, choices=Method.choices)
+    currency = models.CharField(_("currency"), max_length=3, default="usd")
+    total_cents = models.PositiveIntegerField(_("total (cents)"))
+    refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
+    bundle = models.ForeignKey(
+        "catalog.Bundle", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    expires_at = models.DateTimeField(_("seats held until"), null=True, blank=True)
+    stripe_checkout_session_id = models.CharField(
+        _("Stripe Checkout Session"), max_length=255, null=True, blank=True, unique=True
+    )
+    stripe_checkout_url = models.URLField(max_length=2000, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    flagged_reason = models.TextField(
+        _("flagged for the coordinator"),
+        blank=True,
+        help_text=_("Why this order needs a person to look at it."),
+    )
+    created_at = models.DateTimeField(_("placed"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("expired or cancelled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=models.F("total_cents")),
+                name="order_refund_not_above_total",
+            ),
+        ]
+        indexes = [models.Index(fields=("status", "expires_at"))]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("registration:order", kwargs={"code": self.code})
+
+    @property
+    def refundable_cents(self) -> int:
+        return self.total_cents - self.refunded_cents
+
+
+class OrderLine(models.Model):
+    """One enrolment bought: the catalog prices at order time (bundle items carry their share)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
+    session = models.ForeignKey("catalog.Session", on_delete=models.PROTECT, related_name="+")
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("description"), max_length=400)
+    tuition_cents = models.PositiveIntegerField(_("tuition (cents)"))
+    admin_fee_cents = models.PositiveIntegerField(_("administrative fee (cents)"))
+    ce_fee_cents = models.PositiveIntegerField(_("CE fee (cents)"), default=0)
+    credit_type = models.ForeignKey(
+        "catalog.CreditType", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ce_credits = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    bundle = models.ForeignKey(
+        "catalog.Bundle", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
+
+    class Meta:
+        ordering = ("pk",)
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def total_cents(self) -> int:
+        return self.tuition_cents + self.admin_fee_cents + self.ce_fee_cents
 
 
 class Enrolment(models.Model):
@@ -12,7 +220,13 @@ class Enrolment(models.Model):
         HELD = "held", _("Held, awaiting payment")
         CONFIRMED = "confirmed", _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")
-        TRANSFERRED = "transferred", _("Transferred")
+        TRANSFERRED = "transferred", _("Moved to another date")
+        EXPIRED = "expired", _("Hold expired")
+
+    class Attendance(models.TextChoices):
+        UNMARKED = "unmarked", _("Not marked")
+        ATTENDED = "attended", _("Attended")
+        ABSENT = "absent", _("Absent")
 
     session = models.ForeignKey(
         "catalog.Session",
@@ -21,14 +235,36 @@ class Enrolment(models.Model):
         verbose_name=_("session"),
     )
     trainee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="enrolments",
-        verbose_name=_("trainee"),
+        User, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("trainee")
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     hold_expires_at = models.DateTimeField(_("hold expires"), null=True, blank=True)
+    order_line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+        verbose_name=_("order line"),
+    )
+    credit_type = models.ForeignKey(
+        "catalog.CreditType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("CE credit type"),
+    )
+    attendance = models.CharField(
+        _("attendance"), max_length=20, choices=Attendance.choices, default=Attendance.UNMARKED
+    )
+    signed_in_at = models.DateTimeField(_("signed in"), null=True, blank=True)
+    signed_out_at = models.DateTimeField(_("signed out"), null=True, blank=True)
+    transferred_to = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_from"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("cancelled, moved or expired"), null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "pk")
@@ -44,3 +280,155 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trainee} · {self.session}"
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        STRIPE = "stripe", _("Card (Stripe)")
+        OFFLINE = "offline", _("Invoice or check")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(_("received"))
+
+    class Meta:
+        ordering = ("received_at", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("order", "method"), name="payment_one_per_order_and_method"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.amount_cents}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Refunded")
+        DUE = "due", _("To be paid back by the center")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    status = models.CharField(max_length=20, choices=Status.choices)
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.order} · −{self.amount_cents}"
+
+
+class OrderEvent(models.Model):
+    """The audit log of an order: who did what, when."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=40)
+    message = models.TextField(_("what happened"))
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.action}"
+
+
+class StripeEvent(models.Model):
+    """Every webhook event received, so that a replay does nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_events"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class WaitlistEntry(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Seat offered")
+        ACCEPTED = "accepted", _("Offer accepted")
+        EXPIRED = "expired", _("Offer expired")
+        LEFT = "left", _("Left the waitlist")
+
+    session = models.ForeignKey(
+        "catalog.Session", on_delete=models.PROTECT, related_name="waitlist"
+    )
+    trainee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="waitlist_entries")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    hold = models.OneToOneField(
+        Enrolment, on_delete=models.PROTECT, null=True, blank=True, related_name="waitlist_offer"
+    )
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("session", "trainee"),
+                condition=Q(status__in=("waiting", "offered")),
+                name="waitlist_one_active_entry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trainee} · {self.session}"
+
+
+class OutboundEmail(models.Model):
+    """The outbox: an email recorded in the same transaction as what caused it, sent by a task.
+
+    If the broker is down when the task is queued, the beat sweep queues it again, so no
+    email is lost and none is sent twice (sent_at is set under a row lock).
+    """
+
+    kind = models.CharField(max_length=40)
+    to = models.EmailField()
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        indexes = [models.Index(fields=("sent_at", "created_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to}"

@@ -1,10 +1,14 @@
-"""Reads about registrations that other apps need: how many seats a session has taken."""
+"""Reads for registration: seats taken, and the plain facts the pure rules and pricing need."""
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Enrolment
+from catalog.models import CreditType, Offering, OfferingCredit, Session
+
+from .models import CartItem, Enrolment, Order, PrerequisiteWaiver, TraineeProfile, WaitlistEntry
+from .rules import CartItemFacts, CreditTypeFacts, SessionSpan, TraineeFacts
 
 
 def seats_taken_q(now: datetime, prefix: str = "enrolments__") -> Q:
@@ -21,3 +25,184 @@ def seats_taken_count(now: datetime) -> Count:
 
 def session_seats_taken(*, session_id: int, now: datetime) -> int:
     return Enrolment.objects.filter(seats_taken_q(now, prefix=""), session_id=session_id).count()
+
+
+def seats_taken_by_session(*, session_ids: Iterable[int], now: datetime) -> dict[int, int]:
+    rows = (
+        Enrolment.objects.filter(seats_taken_q(now, prefix=""), session_id__in=list(session_ids))
+        .values("session_id")
+        .annotate(taken=Count("pk"))
+    )
+    return {row["session_id"]: row["taken"] for row in rows}
+
+
+def profile_of(user) -> TraineeProfile | None:
+    try:
+        return user.trainee_profile
+    except TraineeProfile.DoesNotExist:
+        return None
+
+
+def credit_type_facts(credit_type: CreditType) -> CreditTypeFacts:
+    return CreditTypeFacts(
+        code=credit_type.code,
+        name=credit_type.name,
+        professions=frozenset(credit_type.professions),
+        board_state=credit_type.board_state,
+        notice_professions=frozenset(credit_type.notice_professions),
+        out_of_state_notice=credit_type.out_of_state_notice,
+    )
+
+
+def _span(enrolment: Enrolment) -> SessionSpan:
+    session = enrolment.session
+    return SessionSpan(
+        offering_id=session.offering_id,
+        session_id=session.pk,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+    )
+
+
+def trainee_facts(
+    *, trainee, now: datetime, intake_approved_until: datetime | None = None
+) -> TraineeFacts:
+    """What the eligibility rules need to know about a trainee, in a fixed number of queries."""
+    profile = profile_of(trainee)
+    active = list(
+        Enrolment.objects.filter(trainee=trainee)
+        .filter(seats_taken_q(now, prefix=""))
+        .select_related("session")
+    )
+    attended = frozenset(
+        Enrolment.objects.filter(
+            trainee=trainee, attendance=Enrolment.Attendance.ATTENDED
+        ).values_list("session__offering_id", flat=True)
+    )
+    waived = frozenset(
+        PrerequisiteWaiver.objects.filter(trainee=trainee).values_list("offering_id", flat=True)
+    )
+    return TraineeFacts(
+        profile_complete=bool(profile and profile.is_complete),
+        profession=profile.profession if profile else None,
+        license_state=profile.license_state if profile else "",
+        attended_offering_ids=attended,
+        paid_sessions=tuple(
+            _span(e)
+            for e in active
+            if e.status == Enrolment.Status.CONFIRMED and e.session.is_dated
+        ),
+        pending_sessions=tuple(
+            _span(e) for e in active if e.status == Enrolment.Status.HELD and e.session.is_dated
+        ),
+        waived_offering_ids=waived,
+        intake_approved_until=intake_approved_until,
+        invited_offering_ids=frozenset(),
+    )
+
+
+def cart_items(*, trainee) -> list[CartItem]:
+    return list(
+        CartItem.objects.filter(trainee=trainee)
+        .select_related("session__offering", "credit_type", "bundle")
+        .prefetch_related(
+            Prefetch("offering__prerequisites", queryset=Offering.objects.all()),
+            Prefetch(
+                "offering__credits", queryset=OfferingCredit.objects.select_related("credit_type")
+            ),
+        )
+        .order_by("session__starts_at", "added_at", "pk")
+    )
+
+
+def item_facts(
+    *,
+    session: Session,
+    seats_taken: int,
+    credit_type: CreditType | None,
+    ce_notice_acknowledged: bool,
+    holds_seat: bool,
+    module_offering_ids: dict[int, int],
+) -> CartItemFacts:
+    offering = session.offering
+    is_module = offering.kind == Offering.Kind.MODULE
+    prerequisites = list(offering.prerequisites.all())
+    return CartItemFacts(
+        session_id=session.pk,
+        offering_id=offering.pk,
+        offering_label=str(offering.label),
+        offering_kind=offering.kind,
+        module_number=offering.number if is_module else None,
+        access_rule=offering.access_rule,
+        prerequisite_ids=frozenset(p.pk for p in prerequisites),
+        prerequisite_labels=tuple(str(p.label) for p in prerequisites),
+        eligible_professions=frozenset(offering.eligible_professions),
+        has_price=offering.has_price,
+        session_status=session.status,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        seats_left=max(session.capacity - seats_taken, 0),
+        registration_opens_at=session.registration_opens_at,
+        registration_closes_at=session.registration_closes_at,
+        ce=credit_type_facts(credit_type) if credit_type else None,
+        ce_notice_acknowledged=ce_notice_acknowledged,
+        holds_seat=holds_seat,
+        previous_module_offering_id=(
+            module_offering_ids.get(offering.number - 1) if is_module and offering.number else None
+        ),
+    )
+
+
+def module_offering_ids() -> dict[int, int]:
+    """Didactic module number → offering id, for the recommended sequence."""
+    return dict(
+        Offering.objects.filter(kind=Offering.Kind.MODULE, number__isnull=False).values_list(
+            "number", "pk"
+        )
+    )
+
+
+def held_offers(*, trainee, now: datetime) -> dict[int, WaitlistEntry]:
+    """Waitlist offers the trainee holds a seat with, by session id."""
+    entries = WaitlistEntry.objects.filter(
+        trainee=trainee,
+        status=WaitlistEntry.Status.OFFERED,
+        offer_expires_at__gt=now,
+    ).select_related("hold")
+    return {entry.session_id: entry for entry in entries}
+
+
+def trainee_orders(*, trainee) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(trainee=trainee)
+        .prefetch_related(
+            Prefetch(
+                "lines__enrolments",
+                queryset=Enrolment.objects.select_related(
+                    "session__offering", "credit_type"
+                ).order_by("created_at"),
+            ),
+            "lines__credit_type",
+            "refunds",
+        )
+        .order_by("-created_at")
+    )
+
+
+def offering_credit_types(offerings: Sequence[Offering]) -> dict[int, list[OfferingCredit]]:
+    return {o.pk: list(o.credits.all()) for o in offerings}
+
+
+def order_for_email(*, order_id: int) -> Order:
+    return (
+        Order.objects.select_related("trainee__trainee_profile")
+        .prefetch_related(
+            Prefetch(
+                "lines__enrolments",
+                queryset=Enrolment.objects.select_related("session__offering", "credit_type"),
+            ),
+            "lines__credit_type",
+            "lines__bundle",
+        )
+        .get(pk=order_id)
+    )

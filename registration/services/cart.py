@@ -1,0 +1,89 @@
+"""The cart: sessions a trainee intends to register for, one per offering, with CE choices."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from catalog.models import Bundle, CreditType, Session
+
+from ..models import CartItem
+
+
+class CartError(Exception):
+    pass
+
+
+def cart_add(*, trainee, session: Session) -> CartItem:
+    """Add a session, replacing another date of the same offering if there was one."""
+    if not session.offering.is_published or session.status == Session.Status.TBA:
+        raise CartError(_("This session cannot be registered for."))
+    item, _created = CartItem.objects.update_or_create(
+        trainee=trainee,
+        offering=session.offering,
+        defaults={"session": session, "bundle": None},
+    )
+    return item
+
+
+def cart_remove(*, trainee, item_id: int) -> None:
+    CartItem.objects.filter(trainee=trainee, pk=item_id).delete()
+
+
+def cart_set_ce(
+    *, trainee, item_id: int, credit_type: CreditType | None, notice_acknowledged: bool
+) -> CartItem:
+    """Choose the CE add-on of one item. Whether the trainee may buy it is the rules' call,
+    made on the cart page and again when the order is placed."""
+    item = CartItem.objects.select_related("offering").get(trainee=trainee, pk=item_id)
+    if (
+        credit_type is not None
+        and not item.offering.credits.filter(credit_type=credit_type).exists()
+    ):
+        raise CartError(
+            _("%(offering)s carries no %(credit)s.")
+            % {"offering": item.offering.label, "credit": credit_type.name}
+        )
+    item.credit_type = credit_type
+    item.ce_notice_acknowledged = bool(credit_type and notice_acknowledged)
+    item.save(update_fields=["credit_type", "ce_notice_acknowledged"])
+    return item
+
+
+def cart_choose_bundle(*, trainee, bundle: Bundle, sessions: list[Session]) -> list[CartItem]:
+    """Put a bundle in the cart: one chosen session per offering of the bundle.
+
+    Every bundle offering must have exactly one session of its own; otherwise nothing changes.
+    """
+    offerings = {o.pk: o for o in bundle.offerings.all()}
+    chosen = {}
+    for session in sessions:
+        if session.offering_id not in offerings:
+            raise CartError(
+                _("%(session)s is not part of %(bundle)s.")
+                % {"session": session, "bundle": bundle.title}
+            )
+        if session.offering_id in chosen:
+            raise CartError(
+                _("Choose one date only for %(offering)s.")
+                % {"offering": offerings[session.offering_id].label}
+            )
+        chosen[session.offering_id] = session
+    missing = [o.label for pk, o in sorted(offerings.items()) if pk not in chosen]
+    if missing:
+        raise CartError(
+            _("Choose a date for %(modules)s.") % {"modules": ", ".join(str(m) for m in missing)}
+        )
+    with transaction.atomic():
+        items = []
+        for offering_id, session in chosen.items():
+            item, _created = CartItem.objects.update_or_create(
+                trainee=trainee,
+                offering_id=offering_id,
+                defaults={"session": session, "bundle": bundle},
+            )
+            items.append(item)
+        return items
+
+
+def cart_drop_bundle(*, trainee) -> None:
+    """Keep the sessions, priced one by one again."""
+    CartItem.objects.filter(trainee=trainee, bundle__isnull=False).update(bundle=None)

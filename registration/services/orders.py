@@ -1,0 +1,399 @@
+"""Placing, confirming, expiring and cancelling orders.
+
+The amount charged is computed here, on the server, from the catalog at order time, and
+snapshotted on the order lines; nothing the browser sends sets a price.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from catalog.formatting import format_cents
+from catalog.models import Bundle, SiteSettings
+
+from ..models import CartItem, Enrolment, Order, OrderEvent, OrderLine, Payment, WaitlistEntry
+from ..pricing import BundlePrice, ItemPrice, Quote, quote
+from ..rules import CartCheck, check_cart
+from ..selectors import (
+    cart_items,
+    held_offers,
+    item_facts,
+    module_offering_ids,
+    seats_taken_by_session,
+    trainee_facts,
+)
+from .emails import email_queue
+from .seats import seats_changed, seats_left_locked, sessions_lock
+
+
+class OrderRefused(Exception):
+    """The cart breaks a rule; `check` says which, item by item."""
+
+    def __init__(self, check: CartCheck | None = None, message: str = "") -> None:
+        self.check = check
+        self.message = message or _("Some items in your cart cannot be registered yet.")
+        super().__init__(self.message)
+
+
+class OrderStateError(Exception):
+    """The order is not in a state that allows the operation (e.g. already paid)."""
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    items: list[CartItem]
+    check: CartCheck
+    quote: Quote | None
+    bundle: Bundle | None
+
+
+def order_log(*, order: Order, actor, action: str, message: str) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, actor=actor, action=action, message=message)
+
+
+def _bundle_of(items: list[CartItem]) -> Bundle | None:
+    bundles = {item.bundle_id: item.bundle for item in items if item.bundle_id}
+    return next(iter(bundles.values())) if len(bundles) == 1 else None
+
+
+def _evaluate(
+    *, trainee, items: list[CartItem], seats_left: dict[int, int], now: datetime
+) -> tuple[CartCheck, Quote | None, Bundle | None]:
+    """The rules' verdict and the price of a cart, from facts read by the caller."""
+    offers = held_offers(trainee=trainee, now=now)
+    facts = trainee_facts(trainee=trainee, now=now)
+    bundle = _bundle_of(items)
+    bundle_offerings = list(bundle.offerings.all()) if bundle else []
+    modules = module_offering_ids()
+    check = check_cart(
+        trainee=facts,
+        items=[
+            item_facts(
+                session=item.session,
+                seats_taken=item.session.capacity - seats_left.get(item.session_id, 0),
+                credit_type=item.credit_type,
+                ce_notice_acknowledged=item.ce_notice_acknowledged,
+                holds_seat=item.session_id in offers,
+                module_offering_ids=modules,
+            )
+            for item in items
+        ],
+        now=now,
+        bundle_offering_ids=frozenset(o.pk for o in bundle_offerings) if bundle else None,
+        bundle_offering_labels={o.pk: str(o.label) for o in bundle_offerings} if bundle else None,
+    )
+    if not items or any(not item.session.offering.has_price for item in items):
+        return check, None, bundle
+    ce_fees = {
+        (credit.offering_id, credit.credit_type_id): credit.fee_cents
+        for item in items
+        for credit in item.offering.credits.all()
+    }
+    prices = [
+        ItemPrice(
+            session_id=item.session_id,
+            offering_id=item.offering_id,
+            tuition_cents=item.session.offering.tuition_cents,
+            admin_fee_cents=item.session.offering.admin_fee_cents,
+            ce_fee_cents=ce_fees.get((item.offering_id, item.credit_type_id), 0),
+            ce_credit_type=item.credit_type.code if item.credit_type else None,
+        )
+        for item in items
+    ]
+    bundle_price = (
+        BundlePrice(
+            bundle_id=bundle.pk,
+            tuition_cents=bundle.tuition_cents,
+            admin_fee_cents=bundle.admin_fee_cents,
+            offering_ids=frozenset(o.pk for o in bundle_offerings),
+        )
+        if bundle
+        else None
+    )
+    try:
+        return check, quote(items=prices, bundle=bundle_price), bundle
+    except ValueError:
+        # An incomplete bundle: the rules already refuse it with a message.
+        return check, None, bundle
+
+
+def cart_summary(*, trainee, now: datetime) -> CartSummary:
+    """What the cart page shows: items, each item's problems, and the itemised quote."""
+    items = cart_items(trainee=trainee)
+    taken = seats_taken_by_session(session_ids=[i.session_id for i in items], now=now)
+    seats_left = {
+        i.session_id: max(i.session.capacity - taken.get(i.session_id, 0), 0) for i in items
+    }
+    check, priced, bundle = _evaluate(trainee=trainee, items=items, seats_left=seats_left, now=now)
+    return CartSummary(items=items, check=check, quote=priced, bundle=bundle)
+
+
+def _hold_until(*, method: str, now: datetime) -> datetime:
+    site = SiteSettings.current()
+    if method == Order.Method.OFFLINE:
+        return now + timedelta(days=site.offline_hold_days)
+    return now + timedelta(minutes=max(site.checkout_hold_minutes, 30))
+
+
+def order_place(*, trainee, payment_method: str, now: datetime) -> Order:
+    """Turn the trainee's cart into a pending order that holds its seats.
+
+    The sessions are locked first; seats, rules and prices are all read after the lock.
+    """
+    if payment_method not in (Order.Method.STRIPE, Order.Method.OFFLINE):
+        raise OrderRefused(message=_("Choose how you will pay."))
+    with transaction.atomic():
+        items = cart_items(trainee=trainee)
+        if not items:
+            raise OrderRefused(message=_("Your cart is empty."))
+        sessions = sessions_lock(item.session_id for item in items)
+        seats_left = seats_left_locked(sessions, now=now)
+        check, priced, bundle = _evaluate(
+            trainee=trainee, items=items, seats_left=seats_left, now=now
+        )
+        if not check.ok or priced is None:
+            raise OrderRefused(check)
+        expires_at = _hold_until(method=payment_method, now=now)
+        order = Order.objects.create(
+            trainee=trainee,
+            payment_method=payment_method,
+            total_cents=priced.total_cents,
+            bundle=bundle,
+            expires_at=expires_at,
+        )
+        offers = held_offers(trainee=trainee, now=now)
+        by_session = {item.session_id: item for item in items}
+        for priced_item in priced.items:
+            item = by_session[priced_item.session_id]
+            credit = next(
+                (c for c in item.offering.credits.all() if c.credit_type_id == item.credit_type_id),
+                None,
+            )
+            line = OrderLine.objects.create(
+                order=order,
+                session=item.session,
+                offering=item.offering,
+                description=f"{item.offering.display_title} · {item.session.when}",
+                tuition_cents=priced_item.tuition_cents,
+                admin_fee_cents=priced_item.admin_fee_cents,
+                ce_fee_cents=priced_item.ce_fee_cents,
+                credit_type=item.credit_type if credit else None,
+                ce_credits=credit.credits if credit else None,
+                bundle=bundle if priced_item.bundle_id else None,
+            )
+            offer = offers.get(item.session_id)
+            if offer is not None:
+                hold = offer.hold
+                hold.order_line = line
+                hold.credit_type = line.credit_type
+                hold.hold_expires_at = max(expires_at, hold.hold_expires_at)
+                hold.save(update_fields=["order_line", "credit_type", "hold_expires_at"])
+                offer.status = WaitlistEntry.Status.ACCEPTED
+                offer.save(update_fields=["status"])
+            else:
+                Enrolment.objects.create(
+                    session=item.session,
+                    trainee=trainee,
+                    status=Enrolment.Status.HELD,
+                    hold_expires_at=expires_at,
+                    order_line=line,
+                    credit_type=line.credit_type,
+                )
+        CartItem.objects.filter(trainee=trainee).delete()
+        order_log(
+            order=order,
+            actor=trainee,
+            action="placed",
+            message=_("Order placed for %(total)s, to be paid by %(method)s.")
+            % {
+                "total": format_cents(order.total_cents),
+                "method": order.get_payment_method_display(),
+            },
+        )
+        if payment_method == Order.Method.OFFLINE:
+            email_queue(kind="order_awaiting_payment", to=trainee.email, order=order)
+    seats_changed()
+    return order
+
+
+def _lock_order(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def order_confirm(
+    *,
+    order_id: int,
+    method: str,
+    amount_cents: int,
+    now: datetime,
+    payment_intent_id: str = "",
+    recorded_by=None,
+    note: str = "",
+) -> tuple[Order, bool]:
+    """Record the payment and confirm the order's seats. Idempotent.
+
+    Returns the order and whether seats were confirmed. A hold that expired is confirmed
+    only if its seat is still free; otherwise the order is flagged for the coordinator and
+    nothing is overbooked (the caller refunds it).
+    """
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order.status == Order.Status.PAID:
+            return order, False
+        if order.payments.exists():
+            # Paid, then found short of seats and refunded: nothing more to do.
+            return order, False
+        enrolments = list(
+            Enrolment.objects.filter(order_line__order=order, status__in=_HOLDING)
+            .select_related("session")
+            .order_by("pk")
+        )
+        sessions = sessions_lock(e.session_id for e in enrolments)
+        seats_left = seats_left_locked(sessions, now=now)
+        short = []
+        for enrolment in enrolments:
+            still_held = enrolment.status == Enrolment.Status.HELD and (
+                enrolment.hold_expires_at > now
+            )
+            if still_held:
+                continue
+            if seats_left[enrolment.session_id] > 0:
+                seats_left[enrolment.session_id] -= 1
+            else:
+                short.append(enrolment)
+        Payment.objects.create(
+            order=order,
+            method=method,
+            amount_cents=amount_cents,
+            stripe_payment_intent_id=payment_intent_id,
+            recorded_by=recorded_by,
+            note=note,
+            received_at=now,
+        )
+        if payment_intent_id:
+            order.stripe_payment_intent_id = payment_intent_id
+        if short:
+            order.flagged_reason = _(
+                "Paid after its seat hold expired, and %(sessions)s no longer had a free seat: "
+                "refunded automatically."
+            ) % {"sessions": ", ".join(str(e.session) for e in short)}
+            order.save(update_fields=["flagged_reason", "stripe_payment_intent_id"])
+            order_log(
+                order=order, actor=recorded_by, action="flagged", message=order.flagged_reason
+            )
+            return order, False
+        for enrolment in enrolments:
+            enrolment.status = Enrolment.Status.CONFIRMED
+            enrolment.hold_expires_at = None
+            enrolment.closed_at = None
+        Enrolment.objects.bulk_update(enrolments, ["status", "hold_expires_at", "closed_at"])
+        order.status = Order.Status.PAID
+        order.paid_at = now
+        order.closed_at = None
+        order.save(update_fields=["status", "paid_at", "closed_at", "stripe_payment_intent_id"])
+        order_log(
+            order=order,
+            actor=recorded_by,
+            action="paid",
+            message=_("Payment of %(amount)s received (%(method)s).")
+            % {"amount": format_cents(amount_cents), "method": method},
+        )
+        email_queue(kind="order_confirmation", to=order.trainee.email, order=order)
+    seats_changed()
+    return order, True
+
+
+_HOLDING = (Enrolment.Status.HELD, Enrolment.Status.EXPIRED, Enrolment.Status.CANCELLED)
+
+
+def order_mark_paid_offline(*, order: Order, by, now: datetime, note: str = "") -> Order:
+    """Staff record an invoice or check payment for a pending order."""
+    if order.status == Order.Status.PAID or order.payments.exists():
+        raise OrderStateError(_("Order %(code)s is already paid.") % {"code": order.code})
+    confirmed_order, confirmed = order_confirm(
+        order_id=order.pk,
+        method=Order.Method.OFFLINE,
+        amount_cents=order.total_cents,
+        now=now,
+        recorded_by=by,
+        note=note,
+    )
+    if not confirmed and confirmed_order.status != Order.Status.PAID:
+        raise OrderStateError(confirmed_order.flagged_reason)
+    return confirmed_order
+
+
+def _close(order: Order, *, status: str, enrolment_status: str, now: datetime) -> list[int]:
+    order.status = status
+    order.closed_at = now
+    order.save(update_fields=["status", "closed_at"])
+    held = Enrolment.objects.filter(order_line__order=order, status=Enrolment.Status.HELD)
+    session_ids = list(held.values_list("session_id", flat=True))
+    held.update(status=enrolment_status, closed_at=now)
+    return session_ids
+
+
+def order_expire(*, order_id: int, now: datetime) -> bool:
+    """Release an unpaid order's seats once its hold has passed. True if it expired now."""
+    from .waitlist import waitlist_offer_next
+
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order.status != Order.Status.PENDING or order.expires_at > now:
+            return False
+        session_ids = _close(
+            order, status=Order.Status.EXPIRED, enrolment_status=Enrolment.Status.EXPIRED, now=now
+        )
+        order_log(order=order, actor=None, action="expired", message=_("Seat hold expired."))
+        for session_id in sorted(set(session_ids)):
+            waitlist_offer_next(session_id=session_id, now=now)
+    seats_changed()
+    return True
+
+
+def orders_due_to_expire(*, now: datetime) -> list[int]:
+    return list(
+        Order.objects.filter(status=Order.Status.PENDING, expires_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def order_cancel(
+    *, order: Order, by, now: datetime, reason: str, restore_cart: bool = False
+) -> Order:
+    """Cancel an unpaid order and release its seats; optionally put its items back in the cart."""
+    from .waitlist import waitlist_offer_next
+
+    with transaction.atomic():
+        order = _lock_order(order.pk)
+        if order.status != Order.Status.PENDING:
+            raise OrderStateError(
+                _("Only an order awaiting payment can be cancelled this way; this one is %(s)s.")
+                % {"s": order.get_status_display().lower()}
+            )
+        session_ids = _close(
+            order,
+            status=Order.Status.CANCELLED,
+            enrolment_status=Enrolment.Status.CANCELLED,
+            now=now,
+        )
+        order_log(order=order, actor=by, action="cancelled", message=reason)
+        if restore_cart:
+            for line in order.lines.select_related("offering"):
+                CartItem.objects.update_or_create(
+                    trainee=order.trainee,
+                    offering=line.offering,
+                    defaults={
+                        "session_id": line.session_id,
+                        "credit_type": line.credit_type,
+                        "ce_notice_acknowledged": line.credit_type_id is not None,
+                        "bundle": line.bundle,
+                    },
+                )
+        for session_id in sorted(set(session_ids)):
+            waitlist_offer_next(session_id=session_id, now=now)
+    seats_changed()
+    return order

@@ -1,0 +1,343 @@
+"""Card payments through Stripe Checkout: start a payment, fulfil it (idempotently, from the
+success redirect or the webhook alike), handle webhook events, and refund."""
+
+import contextlib
+import logging
+from datetime import datetime
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.formatting import format_cents
+
+from ..models import Order, Refund, StripeEvent
+from .orders import order_cancel, order_confirm, order_log
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentUnavailable(Exception):
+    """Stripe could not be reached or refused; the trainee sees the message."""
+
+
+def stripe_enabled() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def stripe_client() -> stripe.StripeClient:
+    options = {}
+    if settings.STRIPE_API_BASE:
+        options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        http_client=stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+        **options,
+    )
+
+
+def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
+    """Create the order's Checkout Session and return the URL to send the trainee to.
+
+    If Stripe fails, the order is cancelled (its seats released) and its items go back in
+    the cart, so that trying again works.
+    """
+    lines = list(order.lines.select_related("offering", "credit_type"))
+    line_items = []
+    for line in lines:
+        line_items.append(
+            _line_item(f"{line.description}", line.tuition_cents + line.admin_fee_cents)
+        )
+        if line.ce_fee_cents:
+            line_items.append(
+                _line_item(f"{line.credit_type.name} · {line.offering.label}", line.ce_fee_cents)
+            )
+    params = {
+        "mode": "payment",
+        "line_items": [item for item in line_items if item["price_data"]["unit_amount"] > 0],
+        "client_reference_id": order.code,
+        "metadata": {"order_code": order.code, "order_id": str(order.pk)},
+        "payment_intent_data": {"metadata": {"order_code": order.code}},
+        "customer_email": order.trainee.email,
+        "expires_at": int(order.expires_at.timestamp()),
+        "success_url": site_url
+        + reverse("registration:checkout_success")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": site_url + reverse("registration:order", kwargs={"code": order.code}),
+    }
+    try:
+        session = stripe_client().v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": f"checkout-{order.code}"}
+        )
+    except stripe.StripeError as error:
+        logger.warning("Stripe Checkout failed for %s: %s", order.code, error)
+        order_cancel(
+            order=order,
+            by=None,
+            now=now,
+            reason=_("Card payment could not be started: %(error)s")
+            % {"error": type(error).__name__},
+            restore_cart=True,
+        )
+        raise PaymentUnavailable(
+            _(
+                "We could not reach our card payment provider, so nothing was charged and your "
+                "seats were released. Please try again in a moment, or choose to pay by "
+                "invoice or check."
+            )
+        ) from error
+    Order.objects.filter(pk=order.pk).update(
+        stripe_checkout_session_id=session.id, stripe_checkout_url=session.url
+    )
+    order_log(order=order, actor=None, action="checkout", message=_("Card payment started."))
+    return session.url
+
+
+def _line_item(name: str, amount_cents: int) -> dict:
+    return {
+        "quantity": 1,
+        "price_data": {
+            "currency": "usd",
+            "unit_amount": amount_cents,
+            "product_data": {"name": name[:250]},
+        },
+    }
+
+
+def checkout_fulfil(*, checkout_session_id: str, now: datetime) -> Order | None:
+    """Fulfil the order paid by a Checkout Session, from what Stripe says (never the caller).
+
+    Called by the success redirect and by the webhook; running it twice does nothing more.
+    """
+    session = stripe_client().v1.checkout.sessions.retrieve(checkout_session_id)
+    order = Order.objects.filter(stripe_checkout_session_id=session.id).first()
+    if order is None:
+        logger.warning("Checkout Session %s matches no order", session.id)
+        return None
+    if session.client_reference_id and session.client_reference_id != order.code:
+        _flag(
+            order,
+            _("The Checkout Session names another order (%(ref)s).")
+            % {"ref": session.client_reference_id},
+        )
+        return order
+    if session.payment_status != "paid":
+        return order
+    if (
+        session.amount_total != order.total_cents
+        or (session.currency or "").lower() != order.currency
+    ):
+        _flag(
+            order,
+            _(
+                "Stripe reports %(paid)s %(currency)s paid, but the order is for %(total)s: not fulfilled."
+            )
+            % {
+                "paid": format_cents(session.amount_total or 0),
+                "currency": (session.currency or "").upper(),
+                "total": format_cents(order.total_cents),
+            },
+        )
+        return order
+    payment_intent = (
+        session.payment_intent
+        if isinstance(session.payment_intent, str)
+        else (session.payment_intent.id if session.payment_intent else "")
+    )
+    order, confirmed = order_confirm(
+        order_id=order.pk,
+        method=Order.Method.STRIPE,
+        amount_cents=session.amount_total,
+        now=now,
+        payment_intent_id=payment_intent,
+    )
+    if not confirmed and order.flagged_reason and order.status != Order.Status.PAID:
+        refund_issue(
+            order=order,
+            amount_cents=order.refundable_cents,
+            reason=_("Seat no longer available after the hold expired"),
+            by=None,
+            idempotency_key=f"auto-refund-{order.code}",
+        )
+    return order
+
+
+def _flag(order: Order, reason: str) -> None:
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.flagged_reason == reason:
+            return
+        locked.flagged_reason = reason
+        locked.save(update_fields=["flagged_reason"])
+        order_log(order=locked, actor=None, action="flagged", message=reason)
+
+
+def checkout_failed(*, checkout_session_id: str, now: datetime, reason: str) -> None:
+    """An expired or failed Checkout Session releases the seats of its unpaid order."""
+    order = Order.objects.filter(stripe_checkout_session_id=checkout_session_id).first()
+    if order is not None and order.status == Order.Status.PENDING:
+        from .orders import OrderStateError
+
+        with contextlib.suppress(OrderStateError):
+            order_cancel(order=order, by=None, now=now, reason=reason)
+
+
+def refund_issue(
+    *,
+    order: Order,
+    amount_cents: int,
+    reason: str,
+    by,
+    idempotency_key: str,
+    order_line=None,
+) -> Refund:
+    """Refund part or all of a paid order: through Stripe for card payments, else recorded
+    as due from the center. Never more than what is still refundable."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if amount_cents <= 0:
+            raise ValueError(_("A refund must be more than $0."))
+        if amount_cents > order.refundable_cents:
+            raise ValueError(
+                _("At most %(max)s of this order can still be refunded.")
+                % {"max": format_cents(order.refundable_cents)}
+            )
+        stripe_refund_id = None
+        status = Refund.Status.DUE
+        if order.payment_method == Order.Method.STRIPE and order.stripe_payment_intent_id:
+            try:
+                refund = stripe_client().v1.refunds.create(
+                    params={
+                        "payment_intent": order.stripe_payment_intent_id,
+                        "amount": amount_cents,
+                        "metadata": {"order_code": order.code},
+                    },
+                    options={"idempotency_key": idempotency_key},
+                )
+            except stripe.StripeError as error:
+                raise PaymentUnavailable(
+                    _("Stripe could not make the refund: %(error)s")
+                    % {"error": error.user_message or error}
+                ) from error
+            existing = Refund.objects.filter(stripe_refund_id=refund.id).first()
+            if existing is not None:
+                return existing
+            stripe_refund_id, status = refund.id, Refund.Status.SUCCEEDED
+        record = Refund.objects.create(
+            order=order,
+            order_line=order_line,
+            amount_cents=amount_cents,
+            status=status,
+            stripe_refund_id=stripe_refund_id,
+            reason=reason,
+            created_by=by,
+        )
+        order.refunded_cents += amount_cents
+        order.save(update_fields=["refunded_cents"])
+        if order_line is not None:
+            order_line.refunded_cents += amount_cents
+            order_line.save(update_fields=["refunded_cents"])
+        order_log(
+            order=order,
+            actor=by,
+            action="refunded",
+            message=_("%(amount)s refunded (%(status)s): %(reason)s")
+            % {
+                "amount": format_cents(amount_cents),
+                "status": record.get_status_display(),
+                "reason": reason,
+            },
+        )
+    return record
+
+
+def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
+    """Record a refund made in the Stripe dashboard (charge.refunded / refund.* events)."""
+    payment_intent = refund["payment_intent"]
+    order = Order.objects.filter(stripe_payment_intent_id=payment_intent).first()
+    if order is None or refund["status"] not in ("succeeded", "pending"):
+        return None
+    try:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if Refund.objects.filter(stripe_refund_id=refund["id"]).exists():
+                return None
+            amount = min(refund["amount"], locked.refundable_cents)
+            record = Refund.objects.create(
+                order=locked,
+                amount_cents=amount,
+                status=Refund.Status.SUCCEEDED,
+                stripe_refund_id=refund["id"],
+                reason=_("Refunded in the Stripe dashboard"),
+            )
+            locked.refunded_cents += amount
+            locked.save(update_fields=["refunded_cents"])
+            order_log(
+                order=locked,
+                actor=None,
+                action="refunded",
+                message=_("%(amount)s refunded in the Stripe dashboard.")
+                % {"amount": format_cents(amount)},
+            )
+            return record
+    except IntegrityError:
+        return None
+
+
+HANDLED_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "charge.refund.updated",
+}
+
+
+def webhook_handle(*, payload: bytes, signature: str) -> str:
+    """Verify, de-duplicate and act on one webhook event. Raises ValueError for a bad signature.
+
+    Returns what was done ("ignored", "replayed", "handled").
+    """
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise ValueError(str(error)) from error
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(event_id=event.id, type=event.type)
+    except IntegrityError:
+        return "replayed"
+    if event.type not in HANDLED_EVENTS:
+        return "ignored"
+    try:
+        _dispatch(event)
+    except Exception:
+        # Forget the event so that Stripe's retry is processed, not taken for a replay.
+        StripeEvent.objects.filter(event_id=event.id).delete()
+        raise
+    return "handled"
+
+
+def _dispatch(event) -> None:
+    obj = event.data.object
+    now = timezone.now()
+    if event.type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        checkout_fulfil(checkout_session_id=obj["id"], now=now)
+    elif event.type == "checkout.session.async_payment_failed":
+        checkout_failed(checkout_session_id=obj["id"], now=now, reason=_("The payment failed."))
+    elif event.type == "checkout.session.expired":
+        checkout_failed(
+            checkout_session_id=obj["id"], now=now, reason=_("The card payment page expired.")
+        )
+    elif event.type == "charge.refunded":
+        for refund in (obj.get("refunds") or {}).get("data", []):
+            refund_record_from_stripe(refund=refund)
+    else:
+        refund_record_from_stripe(refund=obj)

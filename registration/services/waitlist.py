@@ -1,0 +1,135 @@
+"""Waitlists: join a full session, and offer freed seats in turn, each offer holding the seat."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from catalog.models import Session, SiteSettings
+
+from ..models import CartItem, Enrolment, WaitlistEntry
+from ..selectors import seats_taken_q, session_seats_taken
+from .emails import email_queue
+from .seats import seats_changed, seats_left_locked, sessions_lock
+
+
+class WaitlistError(Exception):
+    pass
+
+
+def waitlist_join(*, trainee, session: Session, now: datetime) -> WaitlistEntry:
+    """Join the waitlist of a full, upcoming session."""
+    if (
+        session.status != Session.Status.SCHEDULED
+        or not session.starts_at
+        or session.starts_at <= now
+    ):
+        raise WaitlistError(_("This session is not open for registration."))
+    if session.capacity - session_seats_taken(session_id=session.pk, now=now) > 0:
+        raise WaitlistError(_("This session still has seats: add it to your cart instead."))
+    if Enrolment.objects.filter(
+        seats_taken_q(now, prefix=""), trainee=trainee, session__offering_id=session.offering_id
+    ).exists():
+        raise WaitlistError(_("You are already registered for this training."))
+    try:
+        with transaction.atomic():
+            return WaitlistEntry.objects.create(session=session, trainee=trainee)
+    except IntegrityError:
+        raise WaitlistError(_("You are already on this waitlist.")) from None
+
+
+def waitlist_leave(*, entry: WaitlistEntry, now: datetime) -> None:
+    """Leave the waitlist; a seat held by an offer goes to the next person."""
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
+            return
+        _release_offer(entry, status=WaitlistEntry.Status.LEFT, now=now)
+        waitlist_offer_next(session_id=entry.session_id, now=now)
+    seats_changed()
+
+
+def _release_offer(entry: WaitlistEntry, *, status: str, now: datetime) -> None:
+    if (
+        entry.hold_id
+        and entry.hold.status == Enrolment.Status.HELD
+        and not entry.hold.order_line_id
+    ):
+        Enrolment.objects.filter(pk=entry.hold_id).update(
+            status=Enrolment.Status.EXPIRED, closed_at=now
+        )
+    entry.status = status
+    entry.save(update_fields=["status"])
+
+
+def waitlist_offer_next(*, session_id: int, now: datetime) -> list[WaitlistEntry]:
+    """Offer every free seat of the session to the next people waiting, each with a held seat."""
+    offered = []
+    with transaction.atomic():
+        sessions = sessions_lock([session_id])
+        session = sessions.get(session_id)
+        if (
+            session is None
+            or session.status != Session.Status.SCHEDULED
+            or session.starts_at <= now
+        ):
+            return offered
+        free = seats_left_locked(sessions, now=now)[session_id]
+        if free <= 0:
+            return offered
+        hours = SiteSettings.current().waitlist_offer_hours
+        waiting = list(
+            WaitlistEntry.objects.select_for_update()
+            .filter(session_id=session_id, status=WaitlistEntry.Status.WAITING)
+            .select_related("trainee")
+            .order_by("created_at", "pk")[:free]
+        )
+        for entry in waiting:
+            expires = min(now + timedelta(hours=hours), session.starts_at)
+            entry.hold = Enrolment.objects.create(
+                session=session,
+                trainee=entry.trainee,
+                status=Enrolment.Status.HELD,
+                hold_expires_at=expires,
+            )
+            entry.status = WaitlistEntry.Status.OFFERED
+            entry.offered_at = now
+            entry.offer_expires_at = expires
+            entry.save(update_fields=["hold", "status", "offered_at", "offer_expires_at"])
+            email_queue(kind="waitlist_offer", to=entry.trainee.email, waitlist_entry=entry)
+            offered.append(entry)
+    if offered:
+        seats_changed()
+    return offered
+
+
+def waitlist_offers_expire(*, now: datetime) -> int:
+    """Offers not taken in time pass to the next person."""
+    expired = 0
+    due = WaitlistEntry.objects.filter(
+        status=WaitlistEntry.Status.OFFERED, offer_expires_at__lte=now
+    ).values_list("pk", "session_id")
+    for entry_id, session_id in list(due):
+        with transaction.atomic():
+            entry = (
+                WaitlistEntry.objects.select_for_update().select_related("hold").get(pk=entry_id)
+            )
+            if entry.status != WaitlistEntry.Status.OFFERED:
+                continue
+            _release_offer(entry, status=WaitlistEntry.Status.EXPIRED, now=now)
+            expired += 1
+        waitlist_offer_next(session_id=session_id, now=now)
+    return expired
+
+
+def waitlist_accept(*, entry: WaitlistEntry, now: datetime) -> CartItem:
+    """Take up an offer: the held seat goes into the cart, ready to pay for."""
+    if entry.status != WaitlistEntry.Status.OFFERED or entry.offer_expires_at <= now:
+        raise WaitlistError(_("This offer has expired or was already used."))
+    session = entry.session
+    item, _created = CartItem.objects.update_or_create(
+        trainee=entry.trainee,
+        offering_id=session.offering_id,
+        defaults={"session": session},
+    )
+    return item

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registration"
+
+urlpatterns = [
+    path("my/", views.my_trainings, name="my_trainings"),
+    path("account/profile/", views.profile, name="profile"),
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/items/<int:item_id>/remove/", views.cart_remove, name="cart_remove"),
+    path("cart/items/<int:item_id>/ce/", views.cart_ce, name="cart_ce"),
+    path("cart/checkout/", views.checkout, name="checkout"),
+    path("checkout/success/", views.checkout_success, name="checkout_success"),
+    path("programs/<slug:slug>/choose/", views.bundle_choose, name="bundle_choose"),
+    path("orders/<str:code>/", views.order_detail, name="order"),
+    path("orders/<str:code>/pay/", views.order_pay, name="order_pay"),
+    path("orders/<str:code>/cancel/", views.order_cancel, name="order_cancel"),
+    path("enrolments/<int:pk>/cancel/", views.enrolment_cancel, name="enrolment_cancel"),
+    path("enrolments/<int:pk>/move/", views.enrolment_move, name="enrolment_move"),
+    path("sessions/<int:session_id>/waitlist/", views.waitlist_join, name="waitlist_join"),
+    path("waitlist/<int:entry_id>/leave/", views.waitlist_leave, name="waitlist_leave"),
+    path("waitlist/<int:entry_id>/accept/", views.waitlist_accept, name="waitlist_accept"),
+    path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+]

@@ -1,0 +1,1 @@
+"""Test doubles that fake external services at the network level (see stripe_server)."""
