@@ -126,7 +126,8 @@ def item_facts(
 ) -> CartItemFacts:
     offering = session.offering
     is_module = offering.kind == Offering.Kind.MODULE
-    prerequisites = list(offering.prerequisites.all())
+    # The rules pair labels with ids in ascending id order.
+    prerequisites = sorted(offering.prerequisites.all(), key=lambda p: p.pk)
     return CartItemFacts(
         session_id=session.pk,
         offering_id=offering.pk,

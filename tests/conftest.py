@@ -10,6 +10,17 @@ from django.conf import settings as django_settings
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_runs_tasks_inline():
+    """Tasks run in the test's process unless a test starts a real worker."""
+    from polaris.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def _missing(reason: str) -> None:
     """A missing service fails the run in CI (REQUIRE_SERVICES=1) and is skipped elsewhere."""
     if REQUIRE_SERVICES:

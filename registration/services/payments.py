@@ -19,6 +19,9 @@ from .orders import order_cancel, order_confirm, order_log
 
 logger = logging.getLogger(__name__)
 
+# The library would otherwise write a telemetry id under the home directory.
+stripe.enable_telemetry = False
+
 
 class PaymentUnavailable(Exception):
     """Stripe could not be reached or refused; the trainee sees the message."""

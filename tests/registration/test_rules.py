@@ -206,7 +206,9 @@ def test_module1_held_in_an_unpaid_order_does_not_count():
     held = span(module(1, **day(5, 3)))
     module2 = module(2)
 
-    assert Code.PREREQUISITE in refused(check(module2, who=trainee(pending_sessions=(held,))), module2)
+    assert Code.PREREQUISITE in refused(
+        check(module2, who=trainee(pending_sessions=(held,))), module2
+    )
 
 
 def test_waiver_satisfies_module1():
@@ -579,7 +581,9 @@ def test_ce_options_ask_for_the_profession_first():
 
 
 def test_ce_rules_come_from_the_credit_type_data():
-    nursing_anywhere = replace(BRN, notice_professions=frozenset(), professions={"rn", "np"})
+    nursing_anywhere = replace(
+        BRN, notice_professions=frozenset(), professions=frozenset({"rn", "np"})
+    )
     who = trainee(profession="np", license_state="NV")
 
     (option,) = ce_options(trainee=who, credit_types=[nursing_anywhere])
@@ -718,7 +722,7 @@ professions = st.sampled_from([*Profession.values, "unknown"]) | st.none()
 credit_types = st.sampled_from([APA, BRN]) | st.builds(
     CreditTypeFacts,
     code=st.just("x"),
-    name=st.text(min_size=1, max_size=10),
+    name=st.text(alphabet="abcXYZ ", min_size=1, max_size=10),
     professions=st.frozensets(st.sampled_from(Profession.values)),
     board_state=st.sampled_from(["CA", "", "NY"]),
     notice_professions=st.frozensets(st.sampled_from(Profession.values)),
@@ -870,31 +874,55 @@ def test_acknowledging_ce_notices_never_adds_a_refusal(who, cart, now):
     assert all(Code.CE_NOTICE not in codes for codes in after.values())
 
 
-@given(trainees(), carts(), moments, st.data())
-def test_a_cart_the_rules_accept_can_be_priced(who, cart, now, data):
-    items, bundle, labels = cart
-    result = run(who, cart, now)
+@st.composite
+def orderable_carts(draw):
+    """Carts that only their offerings' mix can spoil: open, dated apart, priced, with seats."""
+    chosen = draw(st.lists(offering_ids, max_size=8))
+    items = [
+        offering(
+            offering_id, f"Training {offering_id}", session_id=position, **day(2, position + 1)
+        )
+        for position, offering_id in enumerate(chosen)
+    ]
+    return items, draw(st.none() | id_sets)
+
+
+@given(orderable_carts(), st.lists(st.integers(min_value=0, max_value=50000), min_size=8))
+def test_the_rules_accept_exactly_the_carts_pricing_can_price(cart, tuitions):
+    items, bundle = cart
+    result = check_cart(trainee=trainee(), items=items, now=NOW, bundle_offering_ids=bundle)
     prices = [
         ItemPrice(
             session_id=item.session_id,
             offering_id=item.offering_id,
-            tuition_cents=data.draw(st.integers(min_value=0, max_value=50000)),
+            tuition_cents=tuition,
             admin_fee_cents=2500,
         )
-        for item in items
+        for item, tuition in zip(items, tuitions, strict=False)
     ]
     bundle_price = (
         BundlePrice(bundle_id=1, tuition_cents=240000, admin_fee_cents=15000, offering_ids=bundle)
         if bundle is not None
         else None
     )
+    counts = [item.offering_id for item in items]
+    bundle_fits = bundle is None or (
+        bool(bundle) and all(counts.count(offering_id) == 1 for offering_id in bundle)
+    )
+    no_duplicates = len(set(counts)) == len(counts)
 
-    if result.ok:
+    assert result.ok == (bool(items) and no_duplicates and bundle_fits)
+    if bundle_fits:
         assert quote(items=prices, bundle=bundle_price).total_cents >= 0
+    else:
+        with pytest.raises(ValueError):
+            quote(items=prices, bundle=bundle_price)
 
 
 @given(trainees(), credit_types)
 def test_ce_options_agree_with_the_cart_check(who, credit_type):
+    # Only the CE rules speak: no enrolments for the session or its time to clash with.
+    who = replace(who, paid_sessions=(), pending_sessions=())
     (option,) = ce_options(trainee=who, credit_types=[credit_type])
     item = module(1, ce=credit_type)
     refusals = refused(check_cart(trainee=who, items=[item], now=NOW), item)
