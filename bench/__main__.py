@@ -11,10 +11,10 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from . import catalog
+from . import catalog, checkout
 from .common import Options
 
-BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (catalog,)}
+BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (catalog, checkout)}
 
 
 def _parse(argv: list[str]) -> tuple[list[str], Options]:

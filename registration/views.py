@@ -172,6 +172,7 @@ def cart_ce(request: HttpRequest, item_id: int) -> HttpResponse:
             item_id=item.pk,
             credit_type=credit_type,
             notice_acknowledged=request.POST.get(f"item{item.pk}-acknowledge_notice") == "on",
+            now=timezone.now(),
         )
     except cart_services.CartError as error:
         messages.error(request, str(error))

@@ -1,11 +1,15 @@
 """The cart: sessions a trainee intends to register for, one per offering, with CE choices."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import Bundle, CreditType, Session
 
 from ..models import CartItem
+from ..rules import ce_options
+from ..selectors import credit_type_facts, trainee_facts
 
 
 class CartError(Exception):
@@ -29,10 +33,15 @@ def cart_remove(*, trainee, item_id: int) -> None:
 
 
 def cart_set_ce(
-    *, trainee, item_id: int, credit_type: CreditType | None, notice_acknowledged: bool
+    *,
+    trainee,
+    item_id: int,
+    credit_type: CreditType | None,
+    notice_acknowledged: bool,
+    now: datetime,
 ) -> CartItem:
-    """Choose the CE add-on of one item. Whether the trainee may buy it is the rules' call,
-    made on the cart page and again when the order is placed."""
+    """Choose the CE add-on of one item; a credit type the trainee's license cannot use is
+    refused and nothing changes. The rules check the cart again when the order is placed."""
     item = CartItem.objects.select_related("offering").get(trainee=trainee, pk=item_id)
     if (
         credit_type is not None
@@ -42,6 +51,13 @@ def cart_set_ce(
             _("%(offering)s carries no %(credit)s.")
             % {"offering": item.offering.label, "credit": credit_type.name}
         )
+    if credit_type is not None:
+        (option,) = ce_options(
+            trainee=trainee_facts(trainee=trainee, now=now),
+            credit_types=[credit_type_facts(credit_type)],
+        )
+        if not option.allowed:
+            raise CartError(option.reason)
     item.credit_type = credit_type
     item.ce_notice_acknowledged = bool(credit_type and notice_acknowledged)
     item.save(update_fields=["credit_type", "ce_notice_acknowledged"])

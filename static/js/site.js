@@ -1,0 +1,18 @@
+// Progressive enhancements only: every page works without JavaScript.
+(function () {
+  "use strict";
+  // Error summary (GOV.UK pattern): focus it on load; its links focus their field.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) return;
+      event.preventDefault();
+      var label = target.closest("fieldset") || document.querySelector("label[for='" + target.id + "']") || target;
+      label.scrollIntoView();
+      target.focus({ preventScroll: true });
+    });
+  }
+})();
