@@ -16,3 +16,15 @@
     });
   }
 })();
+
+(function () {
+  "use strict";
+  // Ask before removing an email address (account settings).
+  var box = document.querySelector("[data-confirm-remove]");
+  var remove = box && box.querySelector("[name='action_remove']");
+  if (remove) {
+    remove.addEventListener("click", function (event) {
+      if (!window.confirm(box.getAttribute("data-confirm-remove"))) event.preventDefault();
+    });
+  }
+})();
