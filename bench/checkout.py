@@ -11,9 +11,10 @@ A client does what a trainee's browser does, over HTTP: GET /cart/ (the CSRF tok
 POST /cart/add/ {session}, POST /cart/checkout/ {payment_method: offline} (Stripe is not
 configured), and expects the redirect to /orders/<code>/. Every order is a fresh trainee.
 Clients are threads of this process on http.client, so they stay light next to the server
-(the cores are shared). Phases with 1 client and with 32 run for a fixed time each, in
-interleaved rounds, so drift hits both alike; the ratio of their orders/s (medians of the
-rounds) is compared with a target.
+(the cores are shared). Phases with 1 client and with 32 run for a fixed time each
+(--duration, at least 10 s), in interleaved rounds, so drift hits both alike; the ratio
+of their orders/s (medians of the rounds) is compared with a target. A phase's rate counts
+every order it started, over the time until the last one finished.
 
 Then the race: a session with 10 seats and 32 trainees who have it in their cart press
 "Place order" at the same moment, against a server with more workers so that many
@@ -58,6 +59,8 @@ RACE_CAPACITY = 10
 RACE_WORKERS = 8
 # Trainees signed in for the throughput phases; a phase that uses them up stops early.
 TRAINEES = 6000
+# A 32-client order takes a couple of seconds: shorter phases would be mostly ramp and drain.
+MIN_PHASE_SECONDS = 10
 REQUEST_TIMEOUT = 60.0
 MAX_ERROR_SAMPLES = 10
 
@@ -317,6 +320,10 @@ def _describe(failure: OrderFailed) -> str:
     return text
 
 
+def _phase_seconds(options: Options) -> int:
+    return max(options.duration, MIN_PHASE_SECONDS)
+
+
 def _load(
     base: str, pool: Pool, session_ids: Sequence[int], options: Options
 ) -> dict[int, list[PhaseRun]]:
@@ -327,7 +334,7 @@ def _load(
     runs_warmup = [warm]
     for round_ in range(1, options.rounds + 1):
         for clients in runs:
-            run = _phase(base, pool, session_ids, clients=clients, duration=options.duration)
+            run = _phase(base, pool, session_ids, clients=clients, duration=_phase_seconds(options))
             runs[clients].append(run)
             note = f", {len(run.failures)} failed" if run.failures else ""
             note += ", out of trainees" if run.exhausted else ""
@@ -548,7 +555,7 @@ def _summarise(
                 "POST /cart/checkout/ {payment_method: offline} -> 302 /orders/<code>/",
             ],
             "rounds": options.rounds,
-            "seconds_per_round": options.duration,
+            "seconds_per_phase": _phase_seconds(options),
             "warmup_seconds": options.warmup,
             "order": ["1 client", f"{CLIENTS} clients"],
             "sessions": setup["sessions"],
@@ -611,7 +618,7 @@ def _print(result: dict[str, Any]) -> None:
     )
     print(
         f"{setup['server']}; Python clients (threads, http.client); median of "
-        f"{setup['rounds']} rounds of {setup['seconds_per_round']} s per phase"
+        f"{setup['rounds']} rounds of {setup['seconds_per_phase']} s per phase"
     )
     print(common.table(headers, rows))
     print("latencies are of a whole order (3 requests); checkout p50 is its POST alone")

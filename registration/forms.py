@@ -49,17 +49,20 @@ class CheckoutForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
 
-    def __init__(self, *args, stripe_enabled: bool, **kwargs):
+    def __init__(self, *args, stripe_enabled: bool, staff: bool = False, **kwargs):
+        """Trainees pay by card when Stripe is configured, by invoice or check otherwise;
+        staff may always record an order to be paid by invoice or check."""
         super().__init__(*args, **kwargs)
         choices = []
         if stripe_enabled:
             choices.append((Order.Method.STRIPE, _("Card, on Stripe's secure payment page")))
-        choices.append(
-            (
-                Order.Method.OFFLINE,
-                _("Invoice or check: your seats are held while we wait for payment"),
+        if staff or not stripe_enabled:
+            choices.append(
+                (
+                    Order.Method.OFFLINE,
+                    _("Invoice or check: your seats are held while we wait for payment"),
+                )
             )
-        )
         self.fields["payment_method"].choices = choices
         self.fields["payment_method"].initial = choices[0][0]
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
@@ -69,10 +70,20 @@ def profile(request: HttpRequest) -> HttpResponse:
         saved.user = request.user
         saved.save()
         messages.success(request, _("Your profile was saved."))
-        return redirect(request.GET.get("next") or "registration:cart")
+        return redirect(_safe_next(request) or "registration:cart")
     return render(
         request, "registration/profile.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The `next` address if it stays on this site; never an open redirect."""
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 def _ce_choices(*, item: CartItem, options: dict[str, rules.CeOption]) -> list[CeChoice]:
@@ -96,6 +107,12 @@ def _ce_choices(*, item: CartItem, options: dict[str, rules.CeOption]) -> list[C
 @require_safe
 @login_required
 def cart(request: HttpRequest) -> HttpResponse:
+    return _cart_page(request)
+
+
+def _cart_page(request: HttpRequest, *, ce_errors: dict[int, str] | None = None) -> HttpResponse:
+    """The cart; `ce_errors` (by item id) come from a refused CE choice, shown by that item."""
+    ce_errors = ce_errors or {}
     now = timezone.now()
     summary = order_services.cart_summary(trainee=request.user, now=now)
     facts = trainee_facts(trainee=request.user, now=now)
@@ -114,6 +131,7 @@ def cart(request: HttpRequest) -> HttpResponse:
                 "refusals": summary.check.refusals(item.session_id),
                 "warnings": summary.check.warnings(item.session_id),
                 "ce_choices": _ce_choices(item=item, options=options),
+                "ce_error": ce_errors.get(item.pk, ""),
             }
         )
     return render(
@@ -121,13 +139,17 @@ def cart(request: HttpRequest) -> HttpResponse:
         "registration/cart.html",
         {
             "rows": rows,
+            "ce_errors": [row for row in rows if row["ce_error"]],
             "summary": summary,
             "general": summary.check.general,
-            "checkout_form": CheckoutForm(stripe_enabled=payments.stripe_enabled()),
+            "checkout_form": CheckoutForm(
+                stripe_enabled=payments.stripe_enabled(), staff=request.user.is_staff
+            ),
             "profile": profile_of(request.user),
             "no_ce_for_license": facts.profession is not None
             and not any(o.allowed for o in options.values()),
         },
+        status=400 if ce_errors else 200,
     )
 
 
@@ -151,7 +173,14 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def cart_remove(request: HttpRequest, item_id: int) -> HttpResponse:
-    cart_services.cart_remove(trainee=request.user, item_id=item_id)
+    if cart_services.cart_remove(trainee=request.user, item_id=item_id):
+        messages.info(
+            request,
+            _(
+                "A bundle's price needs all of its trainings, so the sessions left in your cart "
+                "are now priced one by one."
+            ),
+        )
     return redirect("registration:cart")
 
 
@@ -164,8 +193,7 @@ def cart_ce(request: HttpRequest, item_id: int) -> HttpResponse:
     if code:
         credit_type = CreditType.objects.filter(code=code).first()
         if credit_type is None:
-            messages.error(request, _("That CE option does not exist."))
-            return redirect("registration:cart")
+            return _cart_page(request, ce_errors={item.pk: _("That CE option does not exist.")})
     try:
         cart_services.cart_set_ce(
             trainee=request.user,
@@ -175,14 +203,16 @@ def cart_ce(request: HttpRequest, item_id: int) -> HttpResponse:
             now=timezone.now(),
         )
     except cart_services.CartError as error:
-        messages.error(request, str(error))
+        return _cart_page(request, ce_errors={item.pk: str(error)})
     return redirect(f"{reverse('registration:cart')}#item-{item.pk}")
 
 
 @require_POST
 @login_required
 def checkout(request: HttpRequest) -> HttpResponse:
-    form = CheckoutForm(request.POST, stripe_enabled=payments.stripe_enabled())
+    form = CheckoutForm(
+        request.POST, stripe_enabled=payments.stripe_enabled(), staff=request.user.is_staff
+    )
     if not form.is_valid():
         messages.error(request, _("Choose how you will pay."))
         return redirect("registration:cart")
@@ -233,7 +263,8 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
                 payments.checkout_fulfil(checkout_session_id=session_id, now=timezone.now())
                 or order
             )
-        except payments.stripe.StripeError:
+        except (payments.stripe.StripeError, payments.PaymentUnavailable):
+            # The webhook completes what could not be done now.
             messages.info(
                 request, _("Your payment is being confirmed; this page will show it shortly.")
             )
@@ -422,6 +453,6 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         outcome = payments.webhook_handle(
             payload=request.body, signature=request.headers["Stripe-Signature"]
         )
-    except ValueError:
+    except payments.WebhookRejected:
         return HttpResponseBadRequest("invalid signature")
     return HttpResponse(outcome, content_type="text/plain")

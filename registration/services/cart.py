@@ -17,19 +17,30 @@ class CartError(Exception):
 
 
 def cart_add(*, trainee, session: Session) -> CartItem:
-    """Add a session, replacing another date of the same offering if there was one."""
+    """Add a session, replacing another date of the same offering if there was one (a date
+    changed within a bundle stays in the bundle)."""
     if not session.offering.is_published or session.status == Session.Status.TBA:
         raise CartError(_("This session cannot be registered for."))
     item, _created = CartItem.objects.update_or_create(
         trainee=trainee,
         offering=session.offering,
-        defaults={"session": session, "bundle": None},
+        defaults={"session": session},
     )
     return item
 
 
-def cart_remove(*, trainee, item_id: int) -> None:
-    CartItem.objects.filter(trainee=trainee, pk=item_id).delete()
+def cart_remove(*, trainee, item_id: int) -> bool:
+    """Remove one item. Removing a session of a bundle prices the others one by one again,
+    since the bundle needs them all; returns True when that happened."""
+    with transaction.atomic():
+        item = CartItem.objects.filter(trainee=trainee, pk=item_id).first()
+        if item is None:
+            return False
+        item.delete()
+        if item.bundle_id is None:
+            return False
+        cart_drop_bundle(trainee=trainee)
+        return True
 
 
 def cart_set_ce(

@@ -31,7 +31,9 @@ def _enqueue(email_id: int) -> None:
     try:
         email_send.delay(email_id)
     except Exception:  # the broker is down: the outbox sweep queues it again later
-        logger.warning("Could not queue email %s; the outbox sweep will retry", email_id)
+        logger.warning(
+            "Could not queue email %s; the outbox sweep will retry", email_id, exc_info=True
+        )
 
 
 def _render(email: OutboundEmail) -> tuple[str, str, list[tuple[str, bytes, str]]]:
@@ -88,7 +90,7 @@ def email_send(*, email_id: int) -> bool:
 
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update()
+            OutboundEmail.objects.select_for_update(of=("self",))
             .select_related("enrolment__session__offering", "waitlist_entry__session__offering")
             .get(pk=email_id)
         )

@@ -57,7 +57,7 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
 
     with transaction.atomic():
         enrolment = (
-            Enrolment.objects.select_for_update()
+            Enrolment.objects.select_for_update(of=("self",))
             .select_related("session__offering", "order_line__order", "order_line__credit_type")
             .get(pk=enrolment.pk)
         )
@@ -118,12 +118,16 @@ def enrolment_transfer(
 
     with transaction.atomic():
         enrolment = (
-            Enrolment.objects.select_for_update()
+            Enrolment.objects.select_for_update(of=("self",))
             .select_related("session__offering", "order_line__order")
             .get(pk=enrolment.pk)
         )
         if enrolment.status != Enrolment.Status.CONFIRMED:
             raise EnrolmentError(_("Only a confirmed registration can be moved."))
+        if enrolment.session.starts_at and enrolment.session.starts_at <= now:
+            raise EnrolmentError(
+                _("This session has already started, so the registration can no longer be moved.")
+            )
         if to_session.offering_id != enrolment.session.offering_id:
             raise EnrolmentError(
                 _("A registration can only move to another date of the same training.")

@@ -219,7 +219,7 @@ def order_place(*, trainee, payment_method: str, now: datetime) -> Order:
 
 
 def _lock_order(order_id: int) -> Order:
-    return Order.objects.select_for_update().get(pk=order_id)
+    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
 def order_confirm(
@@ -238,6 +238,8 @@ def order_confirm(
     only if its seat is still free; otherwise the order is flagged for the coordinator and
     nothing is overbooked (the caller refunds it).
     """
+    from .waitlist import waitlist_offer_next
+
     with transaction.atomic():
         order = _lock_order(order_id)
         if order.status == Order.Status.PAID:
@@ -283,6 +285,17 @@ def order_confirm(
             order_log(
                 order=order, actor=recorded_by, action="flagged", message=order.flagged_reason
             )
+            # The whole order is refunded, so none of its seats stays held.
+            released = _close(
+                order,
+                status=(
+                    Order.Status.EXPIRED if order.status == Order.Status.PENDING else order.status
+                ),
+                enrolment_status=Enrolment.Status.EXPIRED,
+                now=now,
+            )
+            for session_id in sorted(set(released)):
+                waitlist_offer_next(session_id=session_id, now=now)
             return order, False
         for enrolment in enrolments:
             enrolment.status = Enrolment.Status.CONFIRMED
@@ -326,13 +339,35 @@ def order_mark_paid_offline(*, order: Order, by, now: datetime, note: str = "") 
 
 
 def _close(order: Order, *, status: str, enrolment_status: str, now: datetime) -> list[int]:
+    """Close an unpaid order and release its held seats; returns the sessions concerned."""
     order.status = status
     order.closed_at = now
     order.save(update_fields=["status", "closed_at"])
     held = Enrolment.objects.filter(order_line__order=order, status=Enrolment.Status.HELD)
     session_ids = list(held.values_list("session_id", flat=True))
+    _waitlist_offers_restore(order=order, now=now)
     held.update(status=enrolment_status, closed_at=now)
     return session_ids
+
+
+def _waitlist_offers_restore(*, order: Order, now: datetime) -> None:
+    """A waitlist offer outlives an order that did not go through (payment page abandoned,
+    Stripe unreachable): until the offer ends, its seat stays held for the trainee."""
+    entries = WaitlistEntry.objects.select_for_update(of=("self",)).filter(
+        status=WaitlistEntry.Status.ACCEPTED,
+        offer_expires_at__gt=now,
+        hold__order_line__order=order,
+        hold__status=Enrolment.Status.HELD,
+    )
+    for entry in entries:
+        entry.hold = Enrolment.objects.create(
+            session_id=entry.session_id,
+            trainee_id=entry.trainee_id,
+            status=Enrolment.Status.HELD,
+            hold_expires_at=entry.offer_expires_at,
+        )
+        entry.status = WaitlistEntry.Status.OFFERED
+        entry.save(update_fields=["hold", "status"])
 
 
 def order_expire(*, order_id: int, now: datetime) -> bool:

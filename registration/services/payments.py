@@ -3,7 +3,7 @@ success redirect or the webhook alike), handle webhook events, and refund."""
 
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import stripe
 from django.conf import settings
@@ -14,10 +14,14 @@ from django.utils.translation import gettext as _
 
 from catalog.formatting import format_cents
 
-from ..models import Order, Refund, StripeEvent
+from ..models import Enrolment, Order, Refund, StripeEvent
 from .orders import order_cancel, order_confirm, order_log
 
 logger = logging.getLogger(__name__)
+
+# Stripe refuses a Checkout Session that expires less than 30 minutes after it creates it;
+# the margin covers the time between placing the order and Stripe receiving the request.
+CHECKOUT_MINIMUM_LIFETIME = timedelta(minutes=30, seconds=60)
 
 # The library would otherwise write a telemetry id under the home directory.
 stripe.enable_telemetry = False
@@ -25,6 +29,10 @@ stripe.enable_telemetry = False
 
 class PaymentUnavailable(Exception):
     """Stripe could not be reached or refused; the trainee sees the message."""
+
+
+class WebhookRejected(Exception):
+    """A webhook whose signature is missing, wrong or stale: not from Stripe."""
 
 
 def stripe_enabled() -> bool:
@@ -46,9 +54,11 @@ def stripe_client() -> stripe.StripeClient:
 def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
     """Create the order's Checkout Session and return the URL to send the trainee to.
 
-    If Stripe fails, the order is cancelled (its seats released) and its items go back in
-    the cart, so that trying again works.
+    The seats stay held exactly as long as the Checkout Session is open. If Stripe fails, the
+    order is cancelled (its seats released) and its items go back in the cart, so that trying
+    again works.
     """
+    _hold_until_checkout_expires(order=order, now=now)
     lines = list(order.lines.select_related("offering", "credit_type"))
     line_items = []
     for line in lines:
@@ -98,6 +108,22 @@ def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
     )
     order_log(order=order, actor=None, action="checkout", message=_("Card payment started."))
     return session.url
+
+
+def _hold_until_checkout_expires(*, order: Order, now: datetime) -> None:
+    """Hold the order's seats until the whole second at which its Checkout Session expires."""
+    expires_at = max(order.expires_at, max(now, timezone.now()) + CHECKOUT_MINIMUM_LIFETIME)
+    expires_at = expires_at.replace(microsecond=0)
+    if expires_at == order.expires_at:
+        return
+    with transaction.atomic():
+        Enrolment.objects.filter(
+            order_line__order=order,
+            status=Enrolment.Status.HELD,
+            hold_expires_at__lt=expires_at,
+        ).update(hold_expires_at=expires_at)
+        Order.objects.filter(pk=order.pk).update(expires_at=expires_at)
+    order.expires_at = expires_at
 
 
 def _line_item(name: str, amount_cents: int) -> dict:
@@ -158,7 +184,13 @@ def checkout_fulfil(*, checkout_session_id: str, now: datetime) -> Order | None:
         now=now,
         payment_intent_id=payment_intent,
     )
-    if not confirmed and order.flagged_reason and order.status != Order.Status.PAID:
+    # Paid, but a seat was gone after the hold expired: give the money back, once.
+    if (
+        not confirmed
+        and order.flagged_reason
+        and order.status != Order.Status.PAID
+        and order.refundable_cents > 0
+    ):
         refund_issue(
             order=order,
             amount_cents=order.refundable_cents,
@@ -171,7 +203,7 @@ def checkout_fulfil(*, checkout_session_id: str, now: datetime) -> Order | None:
 
 def _flag(order: Order, reason: str) -> None:
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if locked.flagged_reason == reason:
             return
         locked.flagged_reason = reason
@@ -180,13 +212,24 @@ def _flag(order: Order, reason: str) -> None:
 
 
 def checkout_failed(*, checkout_session_id: str, now: datetime, reason: str) -> None:
-    """An expired or failed Checkout Session releases the seats of its unpaid order."""
-    order = Order.objects.filter(stripe_checkout_session_id=checkout_session_id).first()
-    if order is not None and order.status == Order.Status.PENDING:
-        from .orders import OrderStateError
+    """An expired or failed Checkout Session releases the seats of its unpaid order.
 
-        with contextlib.suppress(OrderStateError):
-            order_cancel(order=order, by=None, now=now, reason=reason)
+    What Stripe's API says about the session decides, not the event: a session that is still
+    open is left alone, and one that turns out paid is fulfilled.
+    """
+    order = Order.objects.filter(stripe_checkout_session_id=checkout_session_id).first()
+    if order is None or order.status != Order.Status.PENDING:
+        return
+    session = stripe_client().v1.checkout.sessions.retrieve(checkout_session_id)
+    if session.payment_status == "paid":
+        checkout_fulfil(checkout_session_id=checkout_session_id, now=now)
+        return
+    if session.status == "open":
+        return
+    from .orders import OrderStateError
+
+    with contextlib.suppress(OrderStateError):
+        order_cancel(order=order, by=None, now=now, reason=reason)
 
 
 def refund_issue(
@@ -201,7 +244,7 @@ def refund_issue(
     """Refund part or all of a paid order: through Stripe for card payments, else recorded
     as due from the center. Never more than what is still refundable."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if amount_cents <= 0:
             raise ValueError(_("A refund must be more than $0."))
         if amount_cents > order.refundable_cents:
@@ -266,7 +309,7 @@ def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
         return None
     try:
         with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
+            locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
             if Refund.objects.filter(stripe_refund_id=refund["id"]).exists():
                 return None
             amount = min(refund["amount"], locked.refundable_cents)
@@ -304,14 +347,15 @@ HANDLED_EVENTS = {
 
 
 def webhook_handle(*, payload: bytes, signature: str) -> str:
-    """Verify, de-duplicate and act on one webhook event. Raises ValueError for a bad signature.
+    """Verify, de-duplicate and act on one webhook event. Raises WebhookRejected for a bad
+    signature; any other error propagates (a 500), so that Stripe retries the event.
 
     Returns what was done ("ignored", "replayed", "handled").
     """
     try:
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except (ValueError, stripe.SignatureVerificationError) as error:
-        raise ValueError(str(error)) from error
+        raise WebhookRejected(str(error)) from error
     try:
         with transaction.atomic():
             StripeEvent.objects.create(event_id=event.id, type=event.type)
@@ -340,7 +384,15 @@ def _dispatch(event) -> None:
             checkout_session_id=obj["id"], now=now, reason=_("The card payment page expired.")
         )
     elif event.type == "charge.refunded":
-        for refund in (obj.get("refunds") or {}).get("data", []):
-            refund_record_from_stripe(refund=refund)
+        # Newer API versions leave a charge's refunds out of the event: nothing to record then,
+        # and the refund.* events carry them instead.
+        refunds = getattr(obj, "refunds", None)
+        for refund in refunds.data if refunds else []:
+            refund_record_from_stripe(refund=_refund_from_stripe(refund["id"]))
     else:
-        refund_record_from_stripe(refund=obj)
+        refund_record_from_stripe(refund=_refund_from_stripe(obj["id"]))
+
+
+def _refund_from_stripe(refund_id: str) -> stripe.Refund:
+    """The refund as Stripe's API has it now, rather than as the event's payload said."""
+    return stripe_client().v1.refunds.retrieve(refund_id)

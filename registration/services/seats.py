@@ -16,7 +16,7 @@ from ..selectors import seats_taken_by_session
 def sessions_lock(session_ids: Iterable[int]) -> dict[int, Session]:
     """Lock the sessions' rows until the transaction ends; must run inside one."""
     ids = sorted(set(session_ids))
-    locked = Session.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    locked = Session.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
     return {session.pk: session for session in locked}
 
 

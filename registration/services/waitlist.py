@@ -41,7 +41,7 @@ def waitlist_join(*, trainee, session: Session, now: datetime) -> WaitlistEntry:
 def waitlist_leave(*, entry: WaitlistEntry, now: datetime) -> None:
     """Leave the waitlist; a seat held by an offer goes to the next person."""
     with transaction.atomic():
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
         if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
             return
         _release_offer(entry, status=WaitlistEntry.Status.LEFT, now=now)
@@ -79,7 +79,7 @@ def waitlist_offer_next(*, session_id: int, now: datetime) -> list[WaitlistEntry
             return offered
         hours = SiteSettings.current().waitlist_offer_hours
         waiting = list(
-            WaitlistEntry.objects.select_for_update()
+            WaitlistEntry.objects.select_for_update(of=("self",))
             .filter(session_id=session_id, status=WaitlistEntry.Status.WAITING)
             .select_related("trainee")
             .order_by("created_at", "pk")[:free]
@@ -112,7 +112,9 @@ def waitlist_offers_expire(*, now: datetime) -> int:
     for entry_id, session_id in list(due):
         with transaction.atomic():
             entry = (
-                WaitlistEntry.objects.select_for_update().select_related("hold").get(pk=entry_id)
+                WaitlistEntry.objects.select_for_update(of=("self",))
+                .select_related("hold")
+                .get(pk=entry_id)
             )
             if entry.status != WaitlistEntry.Status.OFFERED:
                 continue

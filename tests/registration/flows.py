@@ -30,6 +30,13 @@ def element(html, element_id: str) -> str:
     return html[position:]
 
 
+def error_summary(response) -> str:
+    """The text of the "There is a problem" summary at the top of a form."""
+    match = re.search(r'class="error-summary\b.*?</ul>', response.content.decode(), flags=re.S)
+    assert match, "no error summary on the page"
+    return text(match[0])
+
+
 def session_of(slug: str, month: int | None = None) -> Session:
     sessions = Session.objects.select_related("offering").filter(offering__slug=slug)
     if month is not None:
@@ -64,6 +71,15 @@ def choose_ce(client, item: CartItem, code: str, *, acknowledge: bool = False):
     if acknowledge:
         data[f"item{item.pk}-acknowledge_notice"] = "on"
     return client.post(f"/cart/items/{item.pk}/ce/", data, follow=True)
+
+
+def assert_ce_refused(response, item: CartItem, reason: str) -> None:
+    """The CE choice is refused by the item's CE field and in the summary; nothing changed."""
+    assert response.status_code == 400
+    assert reason in text(element(response, f"item{item.pk}-ce-error"))
+    assert reason in error_summary(response)
+    item.refresh_from_db()
+    assert item.credit_type is None
 
 
 def cart_page(client) -> str:

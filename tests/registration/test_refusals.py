@@ -75,7 +75,9 @@ def test_module3_refused_with_module1_in_the_cart_ending_after_it(
     assert_refused(signed_in, trainee, module_3, MODULE_1_FIRST, django_capture_on_commit_callbacks)
 
 
-def test_module3_allowed_with_a_staff_waiver(signed_in, trainee, django_capture_on_commit_callbacks):
+def test_module3_allowed_with_a_staff_waiver(
+    signed_in, trainee, django_capture_on_commit_callbacks
+):
     PrerequisiteWaiver.objects.create(
         trainee=trainee,
         offering=Offering.objects.get(slug="module-1"),
