@@ -208,3 +208,30 @@ def test_pay_by_card_button_goes_back_to_the_open_checkout(
     response = signed_in.post(f"/orders/{order.code}/pay/")
 
     assert response["Location"] == fake_stripe.sessions[order.stripe_checkout_session_id]["url"]
+
+
+def test_the_success_page_waits_for_the_webhook_when_stripe_cannot_be_asked(
+    signed_in, fake_stripe, mailoutbox, django_capture_on_commit_callbacks
+):
+    order = register(signed_in, django_capture_on_commit_callbacks, session_of("module-1", 6))
+    fake_stripe.complete(order.stripe_checkout_session_id)
+    fake_stripe.fail_next("GET", "/v1/checkout/sessions/", status=503)
+
+    response = signed_in.get(
+        f"/checkout/success/?session_id={order.stripe_checkout_session_id}", follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Your payment is being confirmed" in text(response)
+    order.refresh_from_db()
+    assert order.status == "pending"
+    webhook(
+        signed_in,
+        fake_stripe,
+        django_capture_on_commit_callbacks,
+        "checkout.session.completed",
+        fake_stripe.sessions[order.stripe_checkout_session_id],
+    )
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert len(mailoutbox) == 1

@@ -8,7 +8,9 @@ from registration.models import Enrolment, Order
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
 
-def test_cart_to_paid_order_through_stripe(signed_in, trainee, fake_stripe, mailoutbox, django_capture_on_commit_callbacks):
+def test_cart_to_paid_order_through_stripe(
+    signed_in, trainee, fake_stripe, mailoutbox, django_capture_on_commit_callbacks
+):
     module_1 = Session.objects.get(offering__slug="module-1", starts_at__month=6)
     assert signed_in.post("/cart/add/", {"session": module_1.pk}).status_code == 302
     item = trainee.cart_items.get()
@@ -21,10 +23,17 @@ def test_cart_to_paid_order_through_stripe(signed_in, trainee, fake_stripe, mail
     order = Order.objects.get(trainee=trainee)
     assert order.total_cents == 42900 and order.status == "pending"
     fake_stripe.complete(order.stripe_checkout_session_id)
-    event = fake_stripe.event("checkout.session.completed", fake_stripe.sessions[order.stripe_checkout_session_id])
+    event = fake_stripe.event(
+        "checkout.session.completed", fake_stripe.sessions[order.stripe_checkout_session_id]
+    )
     payload, header = fake_stripe.signed(event)
     with django_capture_on_commit_callbacks(execute=True):
-        reply = signed_in.post("/stripe/webhook/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+        reply = signed_in.post(
+            "/stripe/webhook/",
+            payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
     assert reply.status_code == 200, reply.content
     order.refresh_from_db()
     assert order.status == "paid"
