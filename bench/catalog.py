@@ -14,8 +14,6 @@ errors; a missed target or a growing query count is reported, not fatal.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from typing import Any
 
@@ -73,19 +71,7 @@ def _load(
 def _query_counts(env: dict[str, str]) -> dict[str, Any]:
     """Run bench/catalog_queries.py against the bench database; its JSON report."""
     print("  query counts: seed catalog, then grown tenfold", flush=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.catalog_queries", *(path for _, path in PAGES)],
-        cwd=common.REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(
-            f"counting queries failed ({done.returncode}):\n{done.stdout}{done.stderr}"
-        )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return common.run_json_module("bench.catalog_queries", [path for _, path in PAGES], env)
 
 
 def _summarise(

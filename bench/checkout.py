@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import json
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -427,20 +425,7 @@ def _race(base: str, keys: Sequence[str], session_id: int) -> RaceRun:
 
 def _helper(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run bench/checkout_setup.py in the bench environment; its JSON report."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.checkout_setup", *args],
-        cwd=common.REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(
-            f"bench.checkout_setup {args[0]} failed ({done.returncode}):\n"
-            f"{done.stdout[-4000:]}{done.stderr[-4000:]}"
-        )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return common.run_json_module("bench.checkout_setup", args, env)
 
 
 def _prepare(env: dict[str, str]) -> dict[str, Any]:

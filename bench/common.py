@@ -143,6 +143,24 @@ def manage(args: Sequence[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
+def run_json_module(module: str, args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run `python -m <module> <args>` in the bench environment; the JSON on its last line."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(
+            f"{module} {' '.join(args[:1])} failed ({done.returncode}):\n"
+            f"{done.stdout[-4000:]}{done.stderr[-4000:]}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def free_port() -> int:
     """A TCP port on the loopback interface that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
