@@ -1,5 +1,5 @@
-"""Registration in Django admin: orders with their lines, payments, refunds and audit log;
-trainee profiles; prerequisite waivers. State changes go through the services."""
+"""Orders in Django admin: lines, payments, refunds and audit log; trainee profiles;
+prerequisite waivers. State changes go through the services."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from catalog.formatting import format_cents
 
-from .models import (
+from ..models import (
     Enrolment,
     Order,
     OrderEvent,
@@ -19,7 +19,7 @@ from .models import (
     TraineeProfile,
     WaitlistEntry,
 )
-from .services.orders import OrderStateError, order_mark_paid_offline
+from ..services.orders import OrderStateError, order_mark_paid_offline
 
 
 class ReadOnlyInline(admin.TabularInline):
