@@ -3,7 +3,9 @@ credit types; bundles; the center's settings (superusers only)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from registration.selectors import session_seats_taken
@@ -116,15 +118,81 @@ class OfferingAdmin(CatalogFieldsMixin, admin.ModelAdmin):
         return f"{format_cents(offering.total_cents)}"
 
 
+class WhenFilter(admin.SimpleListFilter):
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return (("upcoming", _("Upcoming")), ("past", _("Past")), ("tba", _("To be announced")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gt=now)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lte=now)
+        if self.value() == "tba":
+            return queryset.filter(starts_at__isnull=True)
+        return queryset
+
+
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     form = SessionForm
-    list_display = ("__str__", "status", "capacity", "location")
-    list_filter = ("status", "offering")
+    list_display = (
+        "offering_and_date",
+        "status",
+        "seats",
+        "held",
+        "waitlist",
+        "attendance",
+        "certificates",
+        "roster",
+    )
+    list_filter = (WhenFilter, "offering__delivery", "status", "offering")
     list_select_related = ("offering",)
-    search_fields = ("offering__title", "location")
+    search_fields = ("offering__title", "offering__slug", "location")
     date_hierarchy = "starts_at"
     autocomplete_fields = ("offering",)
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        from registration.selectors import sessions_with_roster_counts
+
+        return sessions_with_roster_counts(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description=_("offering and date (PT)"), ordering="starts_at")
+    def offering_and_date(self, session: Session) -> str:
+        return f"{session.offering.label} · {session.when}"
+
+    @admin.display(description=_("seats taken / capacity"), ordering="seats_confirmed")
+    def seats(self, session: Session) -> str:
+        return f"{session.seats_confirmed} / {session.capacity}"
+
+    @admin.display(description=_("held"), ordering="seats_held")
+    def held(self, session: Session) -> int:
+        return session.seats_held
+
+    @admin.display(description=_("waitlist"), ordering="waitlist_length")
+    def waitlist(self, session: Session) -> int:
+        return session.waitlist_length
+
+    @admin.display(description=_("attendance marked"))
+    def attendance(self, session: Session) -> str:
+        if not session.seats_confirmed:
+            return "—"
+        return f"{session.attendance_marked} / {session.seats_confirmed}"
+
+    @admin.display(description=_("certificates issued"), ordering="certificates_issued")
+    def certificates(self, session: Session) -> int:
+        return session.certificates_issued
+
+    @admin.display(description=_("roster"))
+    def roster(self, session: Session) -> str:
+        url = reverse("admin:registration_rosterentry_changelist")
+        return format_html(
+            '<a href="{}?session__id__exact={}">{}</a>', url, session.pk, _("Roster")
+        )
 
 
 @admin.register(Instructor)

@@ -5,10 +5,6 @@ from django.views.static import serve
 
 from . import views
 
-admin.site.site_header = "Polaris Trainings"
-admin.site.site_title = "Polaris Trainings admin"
-admin.site.index_title = "Training coordination"
-
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),

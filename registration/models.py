@@ -49,6 +49,7 @@ class TraineeProfile(models.Model):
     class Meta:
         verbose_name = _("trainee profile")
         verbose_name_plural = _("trainee profiles")
+        permissions = [("view_intake_answers", "Can see intake medical details")]
 
     def __str__(self) -> str:
         return self.legal_name

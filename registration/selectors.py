@@ -3,7 +3,8 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from catalog.models import CreditType, Offering, OfferingCredit, Session
 
@@ -206,4 +207,54 @@ def order_for_email(*, order_id: int) -> Order:
             "lines__bundle",
         )
         .get(pk=order_id)
+    )
+
+
+def _count(queryset: QuerySet) -> Subquery:
+    """A correlated COUNT(*) subquery on `session`: no row multiplication, one query in all."""
+    return Coalesce(
+        Subquery(
+            queryset.filter(session=OuterRef("pk"))
+            .order_by()
+            .values("session")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+def sessions_with_roster_counts(sessions: QuerySet, *, now: datetime) -> QuerySet:
+    """Annotate sessions with what the coordinator's sessions list shows."""
+    from certificates.models import Certificate
+
+    return sessions.annotate(
+        seats_confirmed=_count(Enrolment.objects.filter(status=Enrolment.Status.CONFIRMED)),
+        seats_held=_count(
+            Enrolment.objects.filter(status=Enrolment.Status.HELD, hold_expires_at__gt=now)
+        ),
+        waitlist_length=_count(
+            WaitlistEntry.objects.filter(
+                status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED)
+            )
+        ),
+        attendance_marked=_count(
+            Enrolment.objects.filter(status=Enrolment.Status.CONFIRMED).exclude(
+                attendance=Enrolment.Attendance.UNMARKED
+            )
+        ),
+        certificates_issued=Coalesce(
+            Subquery(
+                Certificate.objects.filter(
+                    enrolment__session=OuterRef("pk"),
+                    kind=Certificate.Kind.ATTENDANCE,
+                    status=Certificate.Status.VALID,
+                )
+                .order_by()
+                .values("enrolment__session")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            0,
+        ),
     )
