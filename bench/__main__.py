@@ -11,10 +11,10 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from . import catalog, checkout
+from . import catalog, checkout, roster
 from .common import Options
 
-BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (catalog, checkout)}
+BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (catalog, checkout, roster)}
 
 
 def _parse(argv: list[str]) -> tuple[list[str], Options]:

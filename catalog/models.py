@@ -409,6 +409,14 @@ class SiteSettings(models.Model):
     waitlist_offer_hours = models.PositiveSmallIntegerField(
         _("waitlist offer holds a seat for (hours)"), default=48
     )
+    attendance_grace_minutes = models.PositiveSmallIntegerField(
+        _("late/early grace (minutes)"),
+        default=10,
+        help_text=_(
+            "The roster flags a sign-in later than the start, or a sign-out earlier than "
+            "the end, by more than this."
+        ),
+    )
 
     CACHE_KEY = "catalog:site-settings"
 

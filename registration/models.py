@@ -433,3 +433,12 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to}"
+
+
+class RosterEntry(Enrolment):
+    """An enrolment as a session's roster shows it: the coordinator's attendance sheet."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("roster entry")
+        verbose_name_plural = _("roster entries")

@@ -1,14 +1,25 @@
 """Reads for registration: seats taken, and the plain facts the pure rules and pricing need."""
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from catalog.formatting import PACIFIC
 from catalog.models import CreditType, Offering, OfferingCredit, Session
+from catalog.professions import Profession
 
-from .models import CartItem, Enrolment, Order, PrerequisiteWaiver, TraineeProfile, WaitlistEntry
+from .models import (
+    CartItem,
+    Enrolment,
+    Order,
+    PrerequisiteWaiver,
+    RosterEntry,
+    TraineeProfile,
+    WaitlistEntry,
+)
 from .rules import CartItemFacts, CreditTypeFacts, SessionSpan, TraineeFacts
 
 
@@ -258,3 +269,155 @@ def sessions_with_roster_counts(sessions: QuerySet, *, now: datetime) -> QuerySe
             0,
         ),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Rosters: who holds a seat in a session, how they paid, when they signed in and out
+# --------------------------------------------------------------------------------------
+
+
+def roster_entries(*, now: datetime, session_id: int | None = None) -> QuerySet[RosterEntry]:
+    """Seat-holding enrolments (confirmed, or held and unpaid), by legal name, with everything
+    a roster row shows in the same query."""
+    entries = RosterEntry.objects.filter(seats_taken_q(now, prefix="")).select_related(
+        "trainee__trainee_profile", "session__offering", "credit_type", "order_line__order"
+    )
+    if session_id is not None:
+        entries = entries.filter(session_id=session_id)
+    return entries.order_by("trainee__trainee_profile__legal_name", "trainee__email", "pk")
+
+
+def roster_sessions(*, now: datetime, days_back: int = 30, limit: int = 40) -> list[Session]:
+    """Sessions whose roster the coordinator is likely to want: recent and upcoming ones."""
+    return list(
+        Session.objects.filter(
+            status=Session.Status.SCHEDULED, ends_at__gte=now - timedelta(days=days_back)
+        )
+        .select_related("offering")
+        .annotate(seats_confirmed=Count("enrolments", filter=seats_taken_q(now)))
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class AttendanceFlags:
+    late: bool
+    left_early: bool
+
+
+def attendance_flags(
+    *,
+    signed_in_at: datetime | None,
+    signed_out_at: datetime | None,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    grace_minutes: int,
+) -> AttendanceFlags:
+    """Late: signed in more than the grace after the start; left early: signed out more than
+    the grace before the end. A missing time flags nothing (the coordinator decides)."""
+    grace = timedelta(minutes=grace_minutes)
+    return AttendanceFlags(
+        late=bool(signed_in_at and starts_at and signed_in_at > starts_at + grace),
+        left_early=bool(signed_out_at and ends_at and signed_out_at < ends_at - grace),
+    )
+
+
+def trainee_name(enrolment: Enrolment) -> str:
+    """The legal name for certificates, else what the account says."""
+    profile = profile_of(enrolment.trainee)
+    if profile and profile.legal_name:
+        return profile.legal_name
+    user = enrolment.trainee
+    return user.get_full_name() or user.email
+
+
+def profession_short(code: str) -> str:
+    """A license type short enough for a column: "LMFT", "RN", "Psychologist"."""
+    if not code:
+        return ""
+    if code in (Profession.PSYCHOLOGIST, Profession.OTHER):
+        return str(Profession(code).label).split(" (")[0]
+    return code.upper()
+
+
+def payment_status(enrolment: Enrolment) -> str:
+    """How the seat is paid for: "Paid · Card (Stripe)", "Complimentary", "Unpaid (…)"."""
+    order = enrolment.order_line.order if enrolment.order_line_id else None
+    if enrolment.status == Enrolment.Status.HELD:
+        until = enrolment.hold_expires_at.astimezone(PACIFIC).strftime("%b %-d")
+        how = f", {order.get_payment_method_display().lower()}" if order else ""
+        return f"Unpaid (held until {until}{how})"
+    if order is None:
+        return "Confirmed, no order"
+    if order.payment_method == Order.Method.COMPLIMENTARY or order.total_cents == 0:
+        return "Complimentary"
+    if order.status == Order.Status.PAID:
+        refunded = ", partly refunded" if order.refunded_cents else ""
+        return f"Paid · {order.get_payment_method_display()}{refunded}"
+    return order.get_status_display()
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One line of a roster, as the CSV export and the sign-in sheet print it."""
+
+    enrolment_id: int
+    legal_name: str
+    credentials: str
+    email: str
+    profession: str
+    profession_short: str
+    license_number: str
+    license_state: str
+    credit_type: str
+    payment: str
+    order_code: str
+    signed_in_at: datetime | None
+    signed_out_at: datetime | None
+    attendance: str
+    late: bool
+    left_early: bool
+
+
+def roster_row(enrolment: Enrolment, *, grace_minutes: int) -> RosterRow:
+    profile = profile_of(enrolment.trainee)
+    session = enrolment.session
+    flags = attendance_flags(
+        signed_in_at=enrolment.signed_in_at,
+        signed_out_at=enrolment.signed_out_at,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        grace_minutes=grace_minutes,
+    )
+    return RosterRow(
+        enrolment_id=enrolment.pk,
+        legal_name=trainee_name(enrolment),
+        credentials=profile.credentials if profile else "",
+        email=enrolment.trainee.email,
+        profession=profile.get_profession_display() if profile else "",
+        profession_short=profession_short(profile.profession) if profile else "",
+        license_number=profile.license_number if profile else "",
+        license_state=profile.license_state if profile else "",
+        credit_type=enrolment.credit_type.name if enrolment.credit_type_id else "",
+        payment=payment_status(enrolment),
+        order_code=enrolment.order_line.order.code if enrolment.order_line_id else "",
+        signed_in_at=enrolment.signed_in_at,
+        signed_out_at=enrolment.signed_out_at,
+        attendance=enrolment.get_attendance_display(),
+        late=flags.late,
+        left_early=flags.left_early,
+    )
+
+
+def roster_rows(
+    *,
+    session_id: int,
+    now: datetime,
+    grace_minutes: int,
+    enrolment_ids: Iterable[int] | None = None,
+) -> list[RosterRow]:
+    """The session's roster (or the chosen entries of it), in roster order, in one query."""
+    entries = roster_entries(now=now, session_id=session_id)
+    if enrolment_ids is not None:
+        entries = entries.filter(pk__in=list(enrolment_ids))
+    return [roster_row(entry, grace_minutes=grace_minutes) for entry in entries]

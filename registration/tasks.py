@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .services import emails, orders, waitlist
+from .services import attendance, emails, orders, waitlist
 
 
 @shared_task(
@@ -41,3 +41,21 @@ def holds_expire() -> int:
         orders.order_expire(order_id=pk, now=now) for pk in orders.orders_due_to_expire(now=now)
     )
     return expired + waitlist.waitlist_offers_expire(now=now)
+
+
+@shared_task
+def roster_email_send(
+    session_id: int, enrolment_ids: list[int], subject: str, message: str, key: str
+) -> int:
+    """Send the coordinator's message to the chosen trainees of a roster, one email each.
+
+    Not retried: a retry could send some trainees the message twice; the key makes a
+    redelivered task send nothing.
+    """
+    return attendance.roster_email(
+        session_id=session_id,
+        enrolment_ids=enrolment_ids,
+        subject=subject,
+        message=message,
+        key=key,
+    )

@@ -1,3 +1,3 @@
 """Registration in Django admin, one module per area: orders, rosters, waitlists."""
 
-from . import orders  # noqa: F401
+from . import orders, roster, waitlist  # noqa: F401

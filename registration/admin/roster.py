@@ -1,0 +1,410 @@
+"""A session's roster in Django admin: who holds a seat, how they paid, sign-in and sign-out
+(typed in, or imported from Zoom), attendance with late / early flags, and the coordinator's
+bulk actions. Reached from the sessions list as ?session__id__exact=<id>.
+
+Every change goes through registration.services.attendance.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Value
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from catalog.models import Session, SiteSettings
+
+from .. import selectors
+from ..models import Enrolment, RosterEntry
+from ..services import attendance
+
+SESSION_PARAM = "session__id__exact"
+
+
+class RosterRowForm(forms.ModelForm):
+    """A roster row's sign-in and sign-out, checked as the service will check them."""
+
+    class Meta:
+        model = RosterEntry
+        fields = ("signed_in_at", "signed_out_at")
+
+    def clean(self):
+        data = super().clean()
+        if self.has_changed():
+            problems = attendance.sign_times_problems(
+                session=self.instance.session,
+                signed_in_at=data.get("signed_in_at"),
+                signed_out_at=data.get("signed_out_at"),
+                now=timezone.now(),
+            )
+            for field, problem in problems.items():
+                self.add_error(field, problem)
+        return data
+
+
+class RosterMessageForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text=_("Each trainee gets their own email, greeted by name; replies go to you."),
+    )
+
+
+class ZoomReportForm(forms.Form):
+    report = forms.FileField(
+        label=_("Zoom participant report (CSV)"),
+        help_text=_(
+            "In Zoom: Reports → Usage → the meeting's participants → Export. Times are read "
+            "as Pacific time. Each trainee's sign-in becomes their first join and sign-out "
+            "their last leave; the times of trainees it lists are replaced."
+        ),
+    )
+
+    def clean_report(self) -> list[attendance.ZoomRow]:
+        upload = self.cleaned_data["report"]
+        if upload.size > attendance.ZOOM_REPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than 2 MB: is it a Zoom participant report?")
+            )
+        try:
+            return attendance.zoom_report_parse(upload.read())
+        except attendance.ZoomReportError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+@admin.register(RosterEntry)
+class RosterAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "license",
+        "ce_credit_type",
+        "payment",
+        "signed_in_at",
+        "signed_out_at",
+        "attendance",
+        "flags",
+    )
+    list_editable = ("signed_in_at", "signed_out_at")
+    list_display_links = None
+    list_filter = ("attendance",)
+    search_fields = (
+        "trainee__trainee_profile__legal_name",
+        "trainee__email",
+        "trainee__trainee_profile__license_number",
+    )
+    ordering = ("trainee__trainee_profile__legal_name", "trainee__email")
+    list_per_page = 100
+    list_max_show_all = 1000
+    show_full_result_count = False
+    actions = ("mark_attended", "mark_absent", "export_csv", "sign_in_sheet", "email_roster")
+    change_list_template = "admin/registration/roster/change_list.html"
+
+    # -- permissions and pages ----------------------------------------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # The grace rides along on every row, so the flags column reads the settings once.
+        grace = SiteSettings.current().attendance_grace_minutes
+        return selectors.roster_entries(now=timezone.now()).annotate(grace_minutes=Value(grace))
+
+    def get_changelist_form(self, request, **kwargs):
+        return RosterRowForm
+
+    def get_urls(self):
+        return [
+            path(
+                "session/<int:session_id>/zoom/",
+                self.admin_site.admin_view(self.zoom_import_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_zoom",
+            ),
+            *super().get_urls(),
+        ]
+
+    def roster_url(self, session_id: int) -> str:
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return f"{url}?{SESSION_PARAM}={session_id}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """An entry is edited on its roster row, never on a form of its own."""
+        entry = self.get_object(request, object_id)
+        if entry is None or not self.has_view_or_change_permission(request, entry):
+            raise Http404
+        return HttpResponseRedirect(self.roster_url(entry.session_id))
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        session = self._requested_session(request)
+        if session is None:
+            return self._choose_session(request)
+        context = {
+            "session": session,
+            "title": _("Roster: %(session)s") % {"session": session.offering.display_title},
+            "subtitle": session.when,
+            "session_started": session.starts_at is not None
+            and session.starts_at <= timezone.now(),
+            "grace_minutes": SiteSettings.current().attendance_grace_minutes,
+            "zoom_url": (
+                reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_zoom", args=[session.pk]
+                )
+                if attendance.zoom_import_offered(session) and self.has_change_permission(request)
+                else ""
+            ),
+            "sessions_url": reverse("admin:catalog_session_changelist"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    def _requested_session(self, request) -> Session | None:
+        value = request.GET.get(SESSION_PARAM, "")
+        if not value.isdigit():
+            return None
+        return Session.objects.select_related("offering").filter(pk=int(value)).first()
+
+    def _choose_session(self, request):
+        if request.GET.get(SESSION_PARAM):
+            messages.error(request, _("That session does not exist."))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Rosters"),
+            "sessions": [
+                (session, self.roster_url(session.pk))
+                for session in selectors.roster_sessions(now=timezone.now())
+            ],
+            "sessions_url": reverse("admin:catalog_session_changelist"),
+        }
+        return TemplateResponse(request, "admin/registration/roster/choose_session.html", context)
+
+    # -- columns ------------------------------------------------------------------------
+
+    @admin.display(description=_("trainee"), ordering="trainee__trainee_profile__legal_name")
+    def name(self, entry: RosterEntry) -> str:
+        profile = selectors.profile_of(entry.trainee)
+        credentials = f", {profile.credentials}" if profile and profile.credentials else ""
+        return format_html(
+            "{}{}<br><small>{}</small>",
+            selectors.trainee_name(entry),
+            credentials,
+            entry.trainee.email,
+        )
+
+    @admin.display(description=_("profession and license"))
+    def license(self, entry: RosterEntry) -> str:
+        profile = selectors.profile_of(entry.trainee)
+        if profile is None:
+            return _("No profile yet")
+        number = " · ".join(p for p in (profile.license_number, profile.license_state) if p)
+        return format_html(
+            "{}<br><small>{}</small>", selectors.profession_short(profile.profession), number
+        )
+
+    @admin.display(description=_("CE credit type"), ordering="credit_type__name")
+    def ce_credit_type(self, entry: RosterEntry) -> str:
+        return entry.credit_type.name if entry.credit_type_id else _("Attendance only")
+
+    @admin.display(description=_("payment"))
+    def payment(self, entry: RosterEntry) -> str:
+        text = selectors.payment_status(entry)
+        if entry.status == Enrolment.Status.HELD:
+            return format_html('<strong class="roster-unpaid">{}</strong>', text)
+        return text
+
+    @admin.display(description=_("late / left early"))
+    def flags(self, entry: RosterEntry) -> str:
+        found = selectors.attendance_flags(
+            signed_in_at=entry.signed_in_at,
+            signed_out_at=entry.signed_out_at,
+            starts_at=entry.session.starts_at,
+            ends_at=entry.session.ends_at,
+            grace_minutes=entry.grace_minutes,
+        )
+        labels = [
+            label
+            for on, label in ((found.late, _("late")), (found.left_early, _("left early")))
+            if on
+        ]
+        return format_html_join(
+            " ", '<strong class="roster-flag">{}</strong>', ((label,) for label in labels)
+        )
+
+    # -- list_editable: sign-in and sign-out ----------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        attendance.sign_times_set(
+            enrolment_id=obj.pk,
+            signed_in_at=obj.signed_in_at,
+            signed_out_at=obj.signed_out_at,
+            by=request.user,
+            now=timezone.now(),
+        )
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _one_session(self, request, queryset) -> Session | None:
+        """The session every selected entry belongs to; None (with a message) otherwise."""
+        ids = set(queryset.order_by().values_list("session_id", flat=True).distinct())
+        if len(ids) != 1:
+            self.message_user(
+                request, _("Choose trainees of one session at a time."), messages.ERROR
+            )
+            return None
+        return Session.objects.select_related("offering").get(pk=ids.pop())
+
+    def _mark(self, request, queryset, *, attended: bool) -> None:
+        try:
+            count = attendance.attendance_mark(
+                enrolment_ids=list(queryset.values_list("pk", flat=True)),
+                attended=attended,
+                by=request.user,
+                now=timezone.now(),
+            )
+        except attendance.AttendanceError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        if attended:
+            text = ngettext(
+                "%(count)d trainee marked attended.", "%(count)d trainees marked attended.", count
+            )
+        else:
+            text = ngettext(
+                "%(count)d trainee marked absent.", "%(count)d trainees marked absent.", count
+            )
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Mark attended"), permissions=["change"])
+    def mark_attended(self, request, queryset):
+        self._mark(request, queryset, attended=True)
+
+    @admin.action(description=_("Mark absent"), permissions=["change"])
+    def mark_absent(self, request, queryset):
+        self._mark(request, queryset, attended=False)
+
+    def _filename(self, session: Session, kind: str, extension: str) -> str:
+        day = timezone.localtime(session.starts_at).date().isoformat() if session.starts_at else ""
+        return f"{kind}-{slugify(session.offering.label)}-{day}.{extension}"
+
+    @admin.action(description=_("Export CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        session = self._one_session(request, queryset)
+        if session is None:
+            return None
+        content = attendance.roster_csv(
+            session=session,
+            now=timezone.now(),
+            enrolment_ids=list(queryset.values_list("pk", flat=True)),
+        )
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(
+            True, self._filename(session, "roster", "csv")
+        )
+        return response
+
+    @admin.action(description=_("Print the sign-in sheet (PDF)"), permissions=["view"])
+    def sign_in_sheet(self, request, queryset):
+        session = self._one_session(request, queryset)
+        if session is None:
+            return None
+        content = attendance.sign_in_sheet_pdf(
+            session=session,
+            now=timezone.now(),
+            enrolment_ids=list(queryset.values_list("pk", flat=True)),
+        )
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(
+            True, self._filename(session, "sign-in-sheet", "pdf")
+        )
+        return response
+
+    @admin.action(description=_("Email the roster…"), permissions=["change"])
+    def email_roster(self, request, queryset):
+        session = self._one_session(request, queryset)
+        if session is None:
+            return None
+        ids = list(queryset.values_list("pk", flat=True))
+        form = RosterMessageForm(request.POST if "send" in request.POST else None)
+        if form.is_valid():
+            try:
+                count = attendance.roster_email_queue(
+                    session_id=session.pk,
+                    enrolment_ids=ids,
+                    subject=form.cleaned_data["subject"],
+                    message=form.cleaned_data["message"],
+                    now=timezone.now(),
+                )
+            except attendance.AttendanceError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                ngettext(
+                    "Message queued for %(count)d trainee.",
+                    "Message queued for %(count)d trainees.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Email the roster"),
+            "subtitle": f"{session.offering.display_title} · {session.when}",
+            "session": session,
+            "form": form,
+            "ids": ids,
+            "count": len(ids),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "roster_url": self.roster_url(session.pk),
+        }
+        return TemplateResponse(request, "admin/registration/roster/email_roster.html", context)
+
+    # -- Zoom report ------------------------------------------------------------------------
+
+    def zoom_import_view(self, request, session_id: int):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(Session.objects.select_related("offering"), pk=session_id)
+        form = ZoomReportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = attendance.zoom_report_import(
+                    session=session,
+                    rows=form.cleaned_data["report"],
+                    by=request.user,
+                    now=timezone.now(),
+                )
+            except attendance.AttendanceError as error:
+                form.add_error("report", str(error))
+            else:
+                level = messages.WARNING if result.unmatched else messages.SUCCESS
+                self.message_user(request, result.summary(), level)
+                return HttpResponseRedirect(self.roster_url(session.pk))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import Zoom attendance"),
+            "subtitle": f"{session.offering.display_title} · {session.when}",
+            "session": session,
+            "form": form,
+            "roster_url": self.roster_url(session.pk),
+        }
+        return TemplateResponse(request, "admin/registration/roster/zoom_import.html", context)

@@ -1,0 +1,551 @@
+"""Attendance on a session's roster: attended or absent, sign-in and sign-out times (typed in
+or imported from a Zoom participant report), and what the roster sends out: its CSV export,
+the printable sign-in sheet, and a message to every trainee on it.
+
+The coordinator decides who attended (CE rules: no partial credit); the times and the
+late / early flags are the evidence they decide on.
+"""
+
+import csv
+import io
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from catalog.formatting import PACIFIC
+from catalog.models import Offering, Session, SiteSettings
+
+from ..models import Enrolment, OrderEvent
+from ..selectors import RosterRow, roster_entries, roster_rows, trainee_name
+
+logger = logging.getLogger(__name__)
+
+ZOOM_REPORT_MAX_BYTES = 2 * 1024 * 1024
+# How far outside the session a Zoom join may be before the report is taken for another day's.
+ZOOM_REPORT_SLACK = timedelta(hours=12)
+
+
+class AttendanceError(Exception):
+    """Refused: nothing was changed."""
+
+
+def _started(session: Session, now: datetime) -> bool:
+    return session.starts_at is not None and session.starts_at <= now
+
+
+def _check_markable(session: Session, now: datetime) -> None:
+    if session.status == Session.Status.CANCELLED:
+        raise AttendanceError(_("This session was cancelled: there is no attendance to mark."))
+    if not _started(session, now):
+        raise AttendanceError(_("Attendance can't be marked on a future session."))
+
+
+def _log(entries: Iterable[Enrolment], *, by, action: str, message) -> None:
+    """One line in each order's audit log: who changed what on the roster, and when."""
+    OrderEvent.objects.bulk_create(
+        OrderEvent(order=e.order_line.order, actor=by, action=action, message=message(e))
+        for e in entries
+        if e.order_line_id
+    )
+
+
+def _pt(moment: datetime | None) -> str:
+    return moment.astimezone(PACIFIC).strftime("%b %-d, %-I:%M %p") if moment else "—"
+
+
+# --------------------------------------------------------------------------------------
+# Attended / absent
+# --------------------------------------------------------------------------------------
+
+
+def attendance_mark(*, enrolment_ids: Iterable[int], attended: bool, by, now: datetime) -> int:
+    """Mark roster entries attended or absent; the number marked.
+
+    Refused as a whole (nothing changes) when one of them is in a session that has not
+    started, or, to mark absent, when one already holds a valid certificate.
+    """
+    from certificates.models import Certificate
+
+    value = Enrolment.Attendance.ATTENDED if attended else Enrolment.Attendance.ABSENT
+    with transaction.atomic():
+        entries = list(
+            roster_entries(now=now)
+            .filter(pk__in=list(enrolment_ids))
+            .select_for_update(of=("self",))
+        )
+        for session in {e.session_id: e.session for e in entries}.values():
+            _check_markable(session, now)
+        if not attended:
+            certified = Certificate.objects.filter(
+                enrolment__in=entries, status=Certificate.Status.VALID
+            ).count()
+            if certified:
+                raise AttendanceError(
+                    ngettext(
+                        "%(count)d of these trainees already has a certificate: revoke it "
+                        "before marking them absent.",
+                        "%(count)d of these trainees already have a certificate: revoke them "
+                        "before marking them absent.",
+                        certified,
+                    )
+                    % {"count": certified}
+                )
+        changed = [e for e in entries if e.attendance != value]
+        Enrolment.objects.filter(pk__in=[e.pk for e in changed]).update(attendance=value)
+        label = Enrolment.Attendance(value).label
+        _log(
+            changed,
+            by=by,
+            action="attendance",
+            message=lambda e: (
+                _("Marked %(value)s for %(session)s.")
+                % {"value": str(label).lower(), "session": e.session}
+            ),
+        )
+    return len(entries)
+
+
+# --------------------------------------------------------------------------------------
+# Sign-in and sign-out
+# --------------------------------------------------------------------------------------
+
+
+def sign_times_problems(
+    *,
+    session: Session,
+    signed_in_at: datetime | None,
+    signed_out_at: datetime | None,
+    now: datetime,
+) -> dict[str, str]:
+    """What is wrong with these sign-in and sign-out times, by field; empty when nothing is."""
+    problems = {}
+    if (signed_in_at or signed_out_at) and not _started(session, now):
+        field = "signed_in_at" if signed_in_at else "signed_out_at"
+        problems[field] = _("Sign-in times can't be recorded before the session starts.")
+    if signed_in_at and signed_in_at > now:
+        problems["signed_in_at"] = _("This time is in the future.")
+    if signed_out_at and signed_out_at > now:
+        problems["signed_out_at"] = _("This time is in the future.")
+    if signed_in_at and signed_out_at and signed_out_at <= signed_in_at:
+        problems["signed_out_at"] = _("Sign-out must come after sign-in.")
+    return problems
+
+
+def sign_times_set(
+    *,
+    enrolment_id: int,
+    signed_in_at: datetime | None,
+    signed_out_at: datetime | None,
+    by,
+    now: datetime,
+) -> Enrolment:
+    """Record a trainee's sign-in and sign-out, as the coordinator typed them."""
+    with transaction.atomic():
+        entry = roster_entries(now=now).select_for_update(of=("self",)).get(pk=enrolment_id)
+        problems = sign_times_problems(
+            session=entry.session, signed_in_at=signed_in_at, signed_out_at=signed_out_at, now=now
+        )
+        if problems:
+            raise AttendanceError(" ".join(problems.values()))
+        if (entry.signed_in_at, entry.signed_out_at) == (signed_in_at, signed_out_at):
+            return entry
+        entry.signed_in_at, entry.signed_out_at = signed_in_at, signed_out_at
+        entry.save(update_fields=["signed_in_at", "signed_out_at"])
+        _log(
+            [entry],
+            by=by,
+            action="sign-in",
+            message=lambda e: (
+                _("Sign-in %(in)s, sign-out %(out)s (PT) for %(session)s.")
+                % {"in": _pt(signed_in_at), "out": _pt(signed_out_at), "session": e.session}
+            ),
+        )
+    return entry
+
+
+# --------------------------------------------------------------------------------------
+# Zoom participant report
+# --------------------------------------------------------------------------------------
+
+
+class ZoomReportError(ValueError):
+    """The file is not a Zoom participant report we can read."""
+
+
+@dataclass(frozen=True)
+class ZoomRow:
+    """One connection of one participant (a reconnect is another row)."""
+
+    line: int
+    name: str
+    email: str
+    joined_at: datetime
+    left_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    matched: int
+    unmatched: list[str]
+    not_in_report: int
+
+    def summary(self) -> str:
+        text = ngettext("%(count)d matched", "%(count)d matched", self.matched) % {
+            "count": self.matched
+        }
+        if self.unmatched:
+            text += ", " + _("%(count)d not on the roster: %(who)s") % {
+                "count": len(self.unmatched),
+                "who": ", ".join(self.unmatched),
+            }
+        if self.not_in_report:
+            text += "; " + ngettext(
+                "%(count)d trainee on the roster is not in the report",
+                "%(count)d trainees on the roster are not in the report",
+                self.not_in_report,
+            ) % {"count": self.not_in_report}
+        return text + "."
+
+
+ZOOM_COLUMNS = {"email": "user email", "joined": "join time", "left": "leave time"}
+ZOOM_NAME_COLUMNS = ("name (original name)", "name", "participant")
+ZOOM_TIME_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+)
+
+
+def _zoom_time(value: str, *, line: int) -> datetime:
+    text = " ".join(value.split())
+    for pattern in ZOOM_TIME_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=PACIFIC)
+        except ValueError:
+            continue
+    raise ZoomReportError(
+        _('Line %(line)d: "%(value)s" is not a date and time like 06/21/2027 08:58:12 AM.')
+        % {"line": line, "value": value[:40]}
+    )
+
+
+def zoom_report_parse(data: bytes) -> list[ZoomRow]:
+    """Read a Zoom meeting participant report (CSV), with or without the meeting summary
+    above the participants. Times are read as Pacific time, as the report shows them."""
+    if len(data) > ZOOM_REPORT_MAX_BYTES:
+        raise ZoomReportError(_("The file is larger than 2 MB: is it a Zoom participant report?"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ZoomReportError(
+            _("The file is not UTF-8 text: export the participant report from Zoom as CSV.")
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns: dict[str, int] | None = None
+    rows = []
+    try:
+        for cells in reader:
+            cells = [cell.strip() for cell in cells]
+            if not any(cells):
+                continue
+            if columns is None:
+                heads = [cell.lower() for cell in cells]
+                if all(name in heads for name in ZOOM_COLUMNS.values()):
+                    columns = {key: heads.index(name) for key, name in ZOOM_COLUMNS.items()}
+                    columns["name"] = next(
+                        (heads.index(n) for n in ZOOM_NAME_COLUMNS if n in heads), -1
+                    )
+                continue
+            line = reader.line_num
+            if len(cells) <= max(columns.values()):
+                raise ZoomReportError(
+                    _("Line %(line)d has %(count)d columns, fewer than the header.")
+                    % {"line": line, "count": len(cells)}
+                )
+            joined = _zoom_time(cells[columns["joined"]], line=line)
+            left = _zoom_time(cells[columns["left"]], line=line)
+            if left < joined:
+                raise ZoomReportError(
+                    _("Line %(line)d: the leave time is before the join time.") % {"line": line}
+                )
+            rows.append(
+                ZoomRow(
+                    line=line,
+                    name=cells[columns["name"]] if columns["name"] >= 0 else "",
+                    email=cells[columns["email"]].lower(),
+                    joined_at=joined,
+                    left_at=left,
+                )
+            )
+    except csv.Error as error:
+        raise ZoomReportError(
+            _("Line %(line)d is not valid CSV: %(error)s")
+            % {"line": reader.line_num, "error": error}
+        ) from None
+    if columns is None:
+        raise ZoomReportError(
+            _(
+                "This is not a Zoom participant report: it needs the columns "
+                '"User Email", "Join Time" and "Leave Time".'
+            )
+        )
+    if not rows:
+        raise ZoomReportError(_("The report lists no participants."))
+    return rows
+
+
+def zoom_report_import(
+    *, session: Session, rows: Sequence[ZoomRow], by, now: datetime
+) -> ImportResult:
+    """Set each matched trainee's sign-in to their first join and sign-out to their last
+    leave. Trainees are matched by email, whatever its case; the rest is reported."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    unnamed = []
+    for row in rows:
+        if not row.email:
+            unnamed.append(_("%(name)s (no email)") % {"name": row.name or _("line %d") % row.line})
+            continue
+        joined, left = spans.get(row.email, (row.joined_at, row.left_at))
+        spans[row.email] = (min(joined, row.joined_at), max(left, row.left_at))
+    with transaction.atomic():
+        _check_markable(session, now)
+        entries = list(
+            roster_entries(now=now, session_id=session.pk).select_for_update(of=("self",))
+        )
+        by_email = {e.trainee.email.lower(): e for e in entries}
+        matched = [(by_email[email], span) for email, span in spans.items() if email in by_email]
+        earliest = session.starts_at - ZOOM_REPORT_SLACK
+        latest = (session.ends_at or session.starts_at) + ZOOM_REPORT_SLACK
+        for _entry, (joined, left) in matched:
+            if not (earliest <= joined and left <= latest):
+                raise AttendanceError(
+                    _(
+                        "The report's times (%(joined)s) are not on this session's date "
+                        "(%(when)s): is it the report of this meeting?"
+                    )
+                    % {"joined": _pt(joined), "when": session.when}
+                )
+        for entry, (joined, left) in matched:
+            entry.signed_in_at, entry.signed_out_at = joined, min(left, now)
+        Enrolment.objects.bulk_update(
+            [entry for entry, _span in matched], ["signed_in_at", "signed_out_at"]
+        )
+        _log(
+            [entry for entry, _span in matched],
+            by=by,
+            action="sign-in",
+            message=lambda e: (
+                _("Sign-in %(in)s, sign-out %(out)s (PT) imported from Zoom.")
+                % {"in": _pt(e.signed_in_at), "out": _pt(e.signed_out_at)}
+            ),
+        )
+    unmatched = sorted(email for email in spans if email not in by_email) + unnamed
+    return ImportResult(
+        matched=len(matched),
+        unmatched=unmatched,
+        not_in_report=len(entries) - len(matched),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# CSV export and sign-in sheet
+# --------------------------------------------------------------------------------------
+
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+ROSTER_CSV_COLUMNS = (
+    "Legal name",
+    "Credentials",
+    "Email",
+    "Profession",
+    "License number",
+    "License state",
+    "CE credit type",
+    "Payment",
+    "Order",
+    "Signed in (PT)",
+    "Signed out (PT)",
+    "Attendance",
+    "Late",
+    "Left early",
+)
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell that a spreadsheet shows as text, never evaluates."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_time(moment: datetime | None) -> str:
+    return moment.astimezone(PACIFIC).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _csv_cells(row: RosterRow) -> list[str]:
+    return [
+        row.legal_name,
+        row.credentials,
+        row.email,
+        row.profession,
+        row.license_number,
+        row.license_state,
+        row.credit_type,
+        row.payment,
+        row.order_code,
+        _csv_time(row.signed_in_at),
+        _csv_time(row.signed_out_at),
+        row.attendance,
+        "yes" if row.late else "",
+        "yes" if row.left_early else "",
+    ]
+
+
+def _rows(session: Session, *, now: datetime, enrolment_ids) -> list[RosterRow]:
+    return roster_rows(
+        session_id=session.pk,
+        now=now,
+        grace_minutes=SiteSettings.current().attendance_grace_minutes,
+        enrolment_ids=enrolment_ids,
+    )
+
+
+def roster_csv(
+    *, session: Session, now: datetime, enrolment_ids: Iterable[int] | None = None
+) -> bytes:
+    """The roster as CSV for Excel: UTF-8 with a byte-order mark, every cell formula-safe."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([spreadsheet_safe(h) for h in ROSTER_CSV_COLUMNS])
+    for row in _rows(session, now=now, enrolment_ids=enrolment_ids):
+        writer.writerow([spreadsheet_safe(cell) for cell in _csv_cells(row)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def sign_in_sheet_pdf(
+    *, session: Session, now: datetime, enrolment_ids: Iterable[int] | None = None
+) -> bytes:
+    """A printable sign-in sheet: one row per trainee, with signature and time columns for
+    sign-in and sign-out (letter, portrait)."""
+    from django.template.loader import render_to_string
+
+    from polaris.pdf import render_pdf, static_base_url, static_file_uri
+
+    html = render_to_string(
+        "registration/pdf/sign_in_sheet.html",
+        {
+            "session": session,
+            "rows": _rows(session, now=now, enrolment_ids=enrolment_ids),
+            "site": SiteSettings.current(),
+            "printed_at": now.astimezone(PACIFIC),
+            "fonts": {
+                "regular": static_file_uri("fonts/DejaVuSans.ttf"),
+                "bold": static_file_uri("fonts/DejaVuSans-Bold.ttf"),
+            },
+        },
+    )
+    return render_pdf(html, base_url=static_base_url())
+
+
+def zoom_import_offered(session: Session) -> bool:
+    """Whether the session meets on Zoom, so a participant report exists."""
+    return session.offering.delivery in (Offering.Delivery.ZOOM, Offering.Delivery.HYBRID)
+
+
+# --------------------------------------------------------------------------------------
+# A message to everyone on the roster
+# --------------------------------------------------------------------------------------
+
+
+def roster_email_queue(
+    *,
+    session_id: int,
+    enrolment_ids: Iterable[int],
+    subject: str,
+    message: str,
+    now: datetime,
+) -> int:
+    """Queue the coordinator's message to the chosen trainees, sent by a task after commit;
+    the number of trainees it goes to."""
+    subject, message = subject.strip(), message.strip()
+    if not subject or not message:
+        raise AttendanceError(_("Write a subject and a message."))
+    recipients = list(
+        roster_entries(now=now, session_id=session_id)
+        .filter(pk__in=list(enrolment_ids))
+        .values_list("pk", flat=True)
+    )
+    if recipients:
+        transaction.on_commit(
+            partial(_enqueue, session_id, recipients, subject, message, uuid.uuid4().hex)
+        )
+    return len(recipients)
+
+
+def _enqueue(session_id: int, enrolment_ids: list[int], subject: str, message: str, key: str):
+    from ..tasks import roster_email_send
+
+    try:
+        roster_email_send.delay(session_id, enrolment_ids, subject, message, key)
+    except Exception as error:
+        logger.exception("Could not queue the roster message for session %s", session_id)
+        raise AttendanceError(
+            _("The mail queue is not reachable, so nothing was sent: try again in a minute.")
+        ) from error
+
+
+def roster_email(
+    *,
+    session_id: int,
+    subject: str,
+    message: str,
+    enrolment_ids: Iterable[int] | None = None,
+    key: str = "",
+) -> int:
+    """Send the message to each trainee on the roster (or the chosen ones), one email each;
+    the number sent. With a `key`, a second run of the same queued message sends nothing."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.mail import EmailMessage, get_connection
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    if key and not cache.add(f"roster-email:{key}", 1, timeout=7 * 24 * 3600):
+        return 0
+    site = SiteSettings.current()
+    session = Session.objects.select_related("offering").get(pk=session_id)
+    entries = roster_entries(now=timezone.now(), session_id=session_id)
+    if enrolment_ids is not None:
+        entries = entries.filter(pk__in=list(enrolment_ids))
+    reply_to = [site.coordinator_email] if site.coordinator_email else None
+    emails = [
+        EmailMessage(
+            subject=subject,
+            body=render_to_string(
+                "registration/emails/roster_message.txt",
+                {
+                    "enrolment": entry,
+                    "name": trainee_name(entry),
+                    "session": session,
+                    "message": message,
+                    "site": site,
+                    "site_url": settings.SITE_URL,
+                },
+            ),
+            to=[entry.trainee.email],
+            reply_to=reply_to,
+        )
+        for entry in entries
+        if entry.trainee.email
+    ]
+    return get_connection().send_messages(emails) or 0

@@ -1,0 +1,189 @@
+"""The attendance services on their own: late / early flags, spreadsheet-safe cells, reading
+Zoom reports, refusals that change nothing, the roster message, and the PDF fetcher that
+loads only our static files."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from certificates.models import Certificate
+from polaris.pdf import RefusedURL, StaticFilesFetcher, render_pdf, static_file_uri
+from registration.models import Enrolment
+from registration.selectors import attendance_flags
+from registration.services import attendance
+from tests.factories import PACIFIC
+
+from . import test_roster as roster_tests
+from .test_roster import at, on_roster
+
+pytestmark = pytest.mark.usefixtures("catalog")
+
+session = roster_tests.session
+roster = roster_tests.roster
+after_session = roster_tests.after_session
+
+START = datetime(2027, 6, 21, 9, 0, tzinfo=PACIFIC)
+END = datetime(2027, 6, 21, 17, 0, tzinfo=PACIFIC)
+
+
+@pytest.mark.parametrize(
+    "signed_in, signed_out, late, left_early",
+    [
+        (START + timedelta(minutes=10), END - timedelta(minutes=10), False, False),
+        (START + timedelta(minutes=11), END, True, False),
+        (START, END - timedelta(minutes=11), False, True),
+        (START - timedelta(minutes=30), END + timedelta(minutes=30), False, False),
+        (None, None, False, False),
+        (START + timedelta(hours=1), None, True, False),
+    ],
+)
+def test_flags_allow_the_grace_either_side(signed_in, signed_out, late, left_early):
+    flags = attendance_flags(
+        signed_in_at=signed_in,
+        signed_out_at=signed_out,
+        starts_at=START,
+        ends_at=END,
+        grace_minutes=10,
+    )
+    assert (flags.late, flags.left_early) == (late, left_early)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Dana Cho", "Dana Cho"),
+        ("A-1", "A-1"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_spreadsheet_cells_never_start_a_formula(value, shown):
+    assert attendance.spreadsheet_safe(value) == shown
+
+
+def test_zoom_times_are_read_in_pacific_time_in_the_formats_zoom_writes():
+    rows = attendance.zoom_report_parse(
+        "\ufeffName (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n"
+        "A,A@X.ORG,06/21/2027 08:58:12 AM,06/21/2027 05:02:30 PM,484\n"
+        "B,b@x.org,06/21/2027 09:05 AM,06/21/2027 16:55,470\n"
+        "C,c@x.org,2027-06-21 09:00:00,2027-06-21 17:00:00,480\n".encode()
+    )
+    assert [(r.line, r.email, r.joined_at, r.left_at) for r in rows] == [
+        (2, "a@x.org", at(8, 58, 12), at(17, 2, 30)),
+        (3, "b@x.org", at(9, 5), at(16, 55)),
+        (4, "c@x.org", at(9), at(17)),
+    ]
+
+
+def test_a_zoom_row_leaving_before_it_joined_is_refused():
+    with pytest.raises(attendance.ZoomReportError, match="Line 2: the leave time is before"):
+        attendance.zoom_report_parse(
+            b"User Email,Join Time,Leave Time\na@x.org,06/21/2027 05:00 PM,06/21/2027 09:00 AM\n"
+        )
+
+
+def test_marking_absent_is_refused_for_a_trainee_with_a_certificate(
+    after_session, admin_user, session, roster
+):
+    certified = roster["cho"]
+    Certificate.objects.create(
+        enrolment=certified,
+        trainee=certified.trainee,
+        kind="attendance",
+        legal_name="Dana Cho",
+        course_title="Module 1",
+        session_dates="Jun 21, 2027",
+        issued_at=timezone.now(),
+    )
+    ids = [e.pk for e in on_roster(roster)]
+    with pytest.raises(attendance.AttendanceError, match="already has a certificate"):
+        attendance.attendance_mark(
+            enrolment_ids=ids, attended=False, by=admin_user, now=timezone.now()
+        )
+    assert not Enrolment.objects.exclude(attendance="unmarked").exists()
+    marked = attendance.attendance_mark(
+        enrolment_ids=ids, attended=True, by=admin_user, now=timezone.now()
+    )
+    assert marked == 4
+
+
+def test_attendance_ignores_entries_that_hold_no_seat(after_session, admin_user, session, roster):
+    marked = attendance.attendance_mark(
+        enrolment_ids=[roster["cancelled"].pk, roster["cho"].pk],
+        attended=True,
+        by=admin_user,
+        now=timezone.now(),
+    )
+    assert marked == 1
+    assert Enrolment.objects.get(pk=roster["cancelled"].pk).attendance == "unmarked"
+
+
+def test_sign_times_service_refuses_what_the_form_refuses(
+    after_session, admin_user, session, roster
+):
+    with pytest.raises(attendance.AttendanceError, match="Sign-out must come after sign-in"):
+        attendance.sign_times_set(
+            enrolment_id=roster["cho"].pk,
+            signed_in_at=at(10),
+            signed_out_at=at(9),
+            by=admin_user,
+            now=timezone.now(),
+        )
+    with pytest.raises(attendance.AttendanceError, match="in the future"):
+        attendance.sign_times_set(
+            enrolment_id=roster["cho"].pk,
+            signed_in_at=at(10),
+            signed_out_at=at(23),
+            by=admin_user,
+            now=timezone.now(),
+        )
+    assert Enrolment.objects.get(pk=roster["cho"].pk).signed_in_at is None
+
+
+def test_a_queued_roster_message_is_sent_once(after_session, session, roster):
+    ids = [e.pk for e in on_roster(roster)]
+    sent = attendance.roster_email(
+        session_id=session.pk, subject="S", message="M", enrolment_ids=ids, key="k1"
+    )
+    again = attendance.roster_email(
+        session_id=session.pk, subject="S", message="M", enrolment_ids=ids, key="k1"
+    )
+    assert (sent, again) == (4, 0)
+    assert len(mail.outbox) == 4
+
+
+def test_pdfs_load_our_static_files_and_nothing_else(tmp_path, settings):
+    fetcher = StaticFilesFetcher()
+    font = fetcher.fetch(static_file_uri("fonts/DejaVuSans.ttf"))
+    assert font.read()[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    for url in (
+        outside.as_uri(),
+        "file:///etc/passwd",
+        static_file_uri("fonts/DejaVuSans.ttf").replace("/fonts/", "/fonts/../../pyproject.toml#"),
+        "http://127.0.0.1:9/x.css",
+        "https://example.com/logo.png",
+        "ftp://example.com/x",
+    ):
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
+
+
+def test_a_pdf_with_a_foreign_url_still_renders_without_it(tmp_path):
+    outside = tmp_path / "secret.css"
+    outside.write_text("body { color: red }")
+    html = (
+        f'<html><head><link rel="stylesheet" href="{outside.as_uri()}"></head>'
+        '<body><img src="http://127.0.0.1:9/x.png"><p>Hello</p></body></html>'
+    )
+    pdf = render_pdf(html, base_url=static_file_uri("fonts/LICENSE"))
+    assert pdf.startswith(b"%PDF-")
