@@ -118,10 +118,11 @@ def test_dashboard_lists_pending_flagged_overdue_and_revenue(admin_client):
     assert "Season 2027" in page
 
 
-def test_dashboard_counts_overdue_certificates(admin_client, before_season):
+def test_dashboard_counts_overdue_certificates(admin_client, admin_user, before_season):
     session = Session.objects.get(offering__slug="module-3", starts_at__month=5)
     enrolments = fill(session, confirmed=4)
     Enrolment.objects.filter(pk__in=[e.pk for e in enrolments]).update(attendance="attended")
     before_season.move_to(session.ends_at + timedelta(days=61))
+    admin_client.force_login(admin_user)  # the earlier sign-in has expired by then
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "Certificates overdue (4)" in page
