@@ -442,3 +442,10 @@ class RosterEntry(Enrolment):
         proxy = True
         verbose_name = _("roster entry")
         verbose_name_plural = _("roster entries")
+
+    def __str__(self) -> str:
+        try:
+            name = self.trainee.trainee_profile.legal_name
+        except TraineeProfile.DoesNotExist:
+            name = self.trainee.email
+        return f"{name} · {self.session}"

@@ -294,7 +294,7 @@ def roster_sessions(*, now: datetime, days_back: int = 30, limit: int = 40) -> l
             status=Session.Status.SCHEDULED, ends_at__gte=now - timedelta(days=days_back)
         )
         .select_related("offering")
-        .annotate(seats_confirmed=Count("enrolments", filter=seats_taken_q(now)))
+        .annotate(seats_taken=seats_taken_count(now))
         .order_by("starts_at", "pk")[:limit]
     )
 

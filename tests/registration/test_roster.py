@@ -182,11 +182,14 @@ def test_roster_lists_seat_holders_by_legal_name_with_license_credit_and_payment
     assert "Carl Gone" not in page and "Fay Later" not in page
 
 
-def test_roster_without_a_session_asks_to_pick_one(before_season, admin_client, session):
+def test_roster_without_a_session_asks_to_pick_one(before_season, admin_client, session, roster):
     response = admin_client.get(reverse("admin:registration_rosterentry_changelist"))
     assert response.status_code == 200
     assert "pick the session from the sessions list" in text(response)
-    assert f'href="{roster_url(session)}"'.replace("&", "&amp;") in response.content.decode()
+    page = response.content.decode()
+    link = page.index(f'href="{roster_url(session)}"')
+    assert "Module 1: Introductory Workshop" in text(page[link:])
+    assert text(page[link:]).split("PT ", 1)[1].startswith("4 / 40")  # seats held count too
 
 
 def test_an_unknown_session_is_said_so(before_season, admin_client):
