@@ -11,10 +11,12 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from . import catalog, checkout, roster
+from . import catalog, certificates, checkout, roster
 from .common import Options
 
-BENCHMARKS: dict[str, ModuleType] = {module.NAME: module for module in (catalog, checkout, roster)}
+BENCHMARKS: dict[str, ModuleType] = {
+    module.NAME: module for module in (catalog, checkout, roster, certificates)
+}
 
 
 def _parse(argv: list[str]) -> tuple[list[str], Options]:

@@ -1,6 +1,7 @@
 """The training catalog: offerings, their sessions, instructors, CE credit types and bundles."""
 
 from django.core.cache import cache
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -61,6 +62,19 @@ class CreditType(models.Model):
         help_text=_("Licensed outside the board state, they see the notice before buying."),
     )
     out_of_state_notice = models.TextField(_("out-of-state notice"), blank=True)
+    signature = models.FileField(
+        _("signature"),
+        upload_to="signatures/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg"])],
+        help_text=_("Signature image of the provider or its designee, printed on certificates"),
+    )
+    signatory = models.CharField(
+        _("signatory"),
+        max_length=160,
+        blank=True,
+        help_text=_("Name and title printed under the signature."),
+    )
     expired = models.BooleanField(
         _("provider number expired"),
         default=False,
@@ -415,6 +429,15 @@ class SiteSettings(models.Model):
         help_text=_(
             "The roster flags a sign-in later than the start, or a sign-out earlier than "
             "the end, by more than this."
+        ),
+    )
+    issue_certificates_on_attendance = models.BooleanField(
+        _("issue certificates when attendance is marked"),
+        default=False,
+        help_text=_(
+            "Marking trainees attended issues their Certificate of Attendance, and their CE "
+            "certificate when the evaluation is already in. Otherwise the coordinator issues "
+            "them from the roster."
         ),
     )
 

@@ -70,6 +70,8 @@ class Certificate(models.Model):
     delivery_error = models.TextField(_("delivery error"), blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.TextField(_("reason for revoking"), blank=True)
 
     class Meta:
         ordering = ("-issued_at", "-pk")
@@ -92,3 +94,133 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.legal_name} · {self.course_title}"
+
+
+# --------------------------------------------------------------------------------------
+# Course evaluations: every participant is offered one (BBS 16 CCR §1887.4.0(c), APA
+# Standard E); the CE certificate is issued when it is submitted. Kept four years.
+# --------------------------------------------------------------------------------------
+
+
+class Rating(models.IntegerChoices):
+    """A 1–5 rating; its labels carry the number, as the form and the admin show it."""
+
+    POOR = 1, _("1 Poor")
+    FAIR = 2, _("2 Fair")
+    GOOD = 3, _("3 Good")
+    VERY_GOOD = 4, _("4 Very good")
+    EXCELLENT = 5, _("5 Excellent")
+
+
+def _rating_in_range(field: str) -> Q:
+    return Q(**{f"{field}__gte": Rating.POOR, f"{field}__lte": Rating.EXCELLENT})
+
+
+class Evaluation(models.Model):
+    """A trainee's evaluation of the session they took: requested once, reminded a few
+    times, submitted once. Created when it is requested (or submitted, if sooner)."""
+
+    enrolment = models.OneToOneField(
+        "registration.Enrolment",
+        on_delete=models.PROTECT,
+        related_name="evaluation",
+        verbose_name=_("enrolment"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    last_reminded_at = models.DateTimeField(_("last reminded"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    overall_rating = models.PositiveSmallIntegerField(
+        _("overall rating"), choices=Rating.choices, null=True, blank=True
+    )
+    useful = models.TextField(_("what was useful"), blank=True)
+    improve = models.TextField(_("what to improve"), blank=True)
+    ce_certificate_held = models.TextField(
+        _("CE certificate held back"),
+        blank=True,
+        help_text=_("Why the CE certificate could not be issued when the evaluation came in."),
+    )
+
+    class Meta:
+        ordering = ("-submitted_at", "-pk")
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overall_rating__isnull=True) | _rating_in_range("overall_rating"),
+                name="evaluation_overall_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | Q(overall_rating__isnull=False),
+                name="evaluation_submitted_has_rating",
+            ),
+        ]
+        indexes = [models.Index(fields=("submitted_at", "requested_at"))]
+
+    def __str__(self) -> str:
+        return str(_("Evaluation · %(enrolment)s") % {"enrolment": self.enrolment})
+
+
+class ObjectiveRating(models.Model):
+    """How well the session met one learning objective, with the objective's text as it was."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="objective_ratings"
+    )
+    objective = models.ForeignKey(
+        "catalog.LearningObjective",
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name=_("learning objective"),
+    )
+    objective_text = models.CharField(_("objective"), max_length=400)
+    rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices)
+
+    class Meta:
+        ordering = ("pk",)
+        verbose_name = _("objective rating")
+        verbose_name_plural = _("objective ratings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("evaluation", "objective"), name="objective_rating_unique"
+            ),
+            models.CheckConstraint(
+                condition=_rating_in_range("rating"), name="objective_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective_text}: {self.rating}"
+
+
+class InstructorRating(models.Model):
+    """One instructor's rating, with the instructor's name as it was."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="instructor_ratings"
+    )
+    instructor = models.ForeignKey(
+        "catalog.Instructor",
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name=_("instructor"),
+    )
+    instructor_name = models.CharField(_("instructor"), max_length=200)
+    rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices)
+
+    class Meta:
+        ordering = ("pk",)
+        verbose_name = _("instructor rating")
+        verbose_name_plural = _("instructor ratings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("evaluation", "instructor"), name="instructor_rating_unique"
+            ),
+            models.CheckConstraint(
+                condition=_rating_in_range("rating"), name="instructor_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instructor_name}: {self.rating}"

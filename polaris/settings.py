@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -127,7 +128,17 @@ else:
 CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
     "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": 120.0},
+    "evaluation-requests": {
+        "task": "certificates.evaluation_tasks.evaluation_requests_send",
+        "schedule": crontab(minute=5),
+    },
+    "evaluation-reminders": {
+        "task": "certificates.evaluation_tasks.evaluation_reminders_send",
+        "schedule": crontab(hour=9, minute=15),
+    },
 }
+# Task modules autodiscovery does not find (it looks for tasks.py only).
+CELERY_IMPORTS = ("certificates.evaluation_tasks",)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)

@@ -38,6 +38,9 @@ COORDINATOR_PERMISSIONS = {
     },
     "certificates": {
         "certificate": ("view", "change"),
+        "evaluation": ("view",),
+        "objectiverating": ("view",),
+        "instructorrating": ("view",),
     },
 }
 

@@ -186,14 +186,21 @@ def held_offers(*, trainee, now: datetime) -> dict[int, WaitlistEntry]:
 
 
 def trainee_orders(*, trainee) -> QuerySet[Order]:
+    from certificates.selectors import valid_certificates
+
     return (
         Order.objects.filter(trainee=trainee)
         .prefetch_related(
             Prefetch(
                 "lines__enrolments",
                 queryset=Enrolment.objects.select_related(
-                    "session__offering", "credit_type"
+                    "session__offering", "credit_type", "evaluation"
                 ).order_by("created_at"),
+            ),
+            Prefetch(
+                "lines__enrolments__certificates",
+                queryset=valid_certificates(),
+                to_attr="valid_certificates",
             ),
             "lines__credit_type",
             "refunds",

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from catalog import selectors as catalog_selectors
 from catalog.formatting import format_cents
 from catalog.models import CreditType, Session
+from certificates.selectors import trainee_has_ce_certificates
 
 from . import rules
 from .forms import BundleForm, CheckoutForm, MoveForm, ProfileForm
@@ -57,6 +58,7 @@ def my_trainings(request: HttpRequest) -> HttpResponse:
             "waitlist": list(offers),
             "profile": profile_of(request.user),
             "now": now,
+            "has_ce_certificates": trainee_has_ce_certificates(trainee=request.user),
         },
     )
 

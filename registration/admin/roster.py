@@ -105,6 +105,14 @@ class ZoomReportForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
+def _clause(reason: str) -> str:
+    """A refusal's sentence as a clause of the report: "the CE certificate is issued …"."""
+    reason = reason.strip().rstrip(".")
+    if reason[1:2].islower():
+        reason = reason[:1].lower() + reason[1:]
+    return reason
+
+
 @admin.register(RosterEntry)
 class RosterAdmin(admin.ModelAdmin):
     list_display = (
@@ -130,7 +138,14 @@ class RosterAdmin(admin.ModelAdmin):
     list_per_page = 100
     list_max_show_all = 1000
     show_full_result_count = False
-    actions = ("mark_attended", "mark_absent", "export_csv", "sign_in_sheet", "email_roster")
+    actions = (
+        "mark_attended",
+        "mark_absent",
+        "issue_certificates",
+        "export_csv",
+        "sign_in_sheet",
+        "email_roster",
+    )
     change_list_template = "admin/registration/roster/change_list.html"
 
     # -- permissions and pages ----------------------------------------------------------
@@ -156,12 +171,22 @@ class RosterAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.zoom_import_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_zoom",
             ),
+            path(
+                "session/<int:session_id>/certificates/",
+                self.admin_site.admin_view(self.certificates_progress_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_certificates",
+            ),
             *super().get_urls(),
         ]
 
     def roster_url(self, session_id: int) -> str:
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
         return f"{url}?{SESSION_PARAM}={session_id}"
+
+    def certificates_url(self, session_id: int) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_certificates", args=[session_id]
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """An entry is edited on its roster row, never on a form of its own."""
@@ -191,6 +216,7 @@ class RosterAdmin(admin.ModelAdmin):
                 else ""
             ),
             "sessions_url": reverse("admin:catalog_session_changelist"),
+            "certificates_url": self.certificates_url(session.pk),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
@@ -281,13 +307,14 @@ class RosterAdmin(admin.ModelAdmin):
 
     # -- actions --------------------------------------------------------------------------
 
-    def _one_session(self, request, queryset) -> Session | None:
+    def _one_session(self, request, queryset, *, quiet: bool = False) -> Session | None:
         """The session every selected entry belongs to; None (with a message) otherwise."""
         ids = set(queryset.order_by().values_list("session_id", flat=True).distinct())
         if len(ids) != 1:
-            self.message_user(
-                request, _("Choose trainees of one session at a time."), messages.ERROR
-            )
+            if not quiet:
+                self.message_user(
+                    request, _("Choose trainees of one session at a time."), messages.ERROR
+                )
             return None
         return Session.objects.select_related("offering").get(pk=ids.pop())
 
@@ -311,6 +338,17 @@ class RosterAdmin(admin.ModelAdmin):
                 "%(count)d trainee marked absent.", "%(count)d trainees marked absent.", count
             )
         self.message_user(request, text % {"count": count}, messages.SUCCESS)
+        if attended and count and SiteSettings.current().issue_certificates_on_attendance:
+            note = _("Their certificates are being issued.")
+            session = self._one_session(request, queryset, quiet=True)
+            if session is not None:
+                note = format_html(
+                    '{} <a href="{}">{}</a>',
+                    note,
+                    self.certificates_url(session.pk),
+                    _("See their progress."),
+                )
+            self.message_user(request, note, messages.INFO)
 
     @admin.action(description=_("Mark attended"), permissions=["change"])
     def mark_attended(self, request, queryset):
@@ -319,6 +357,44 @@ class RosterAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark absent"), permissions=["change"])
     def mark_absent(self, request, queryset):
         self._mark(request, queryset, attended=False)
+
+    @admin.action(description=_("Issue certificates"), permissions=["change"])
+    def issue_certificates(self, request, queryset):
+        """The chosen trainees' certificates; "select all" means everyone marked attended."""
+        from certificates.issuing import session_certificates_issue
+
+        session = self._one_session(request, queryset)
+        if session is None:
+            return None
+        everyone = request.POST.get("select_across") == "1"
+        report = session_certificates_issue(
+            session=session,
+            enrolment_ids=None if everyone else list(queryset.values_list("pk", flat=True)),
+            by=request.user,
+            now=timezone.now(),
+        )
+        text = ngettext(
+            "%(count)d certificate queued.", "%(count)d certificates queued.", len(report.issued)
+        ) % {"count": len(report.issued)}
+        if report.already:
+            text += " " + ngettext(
+                "%(count)d was already issued.",
+                "%(count)d were already issued.",
+                len(report.already),
+            ) % {"count": len(report.already)}
+        if report.refused:
+            text += " " + ngettext(
+                "%(count)d refused: %(who)s.", "%(count)d refused: %(who)s.", len(report.refused)
+            ) % {
+                "count": len(report.refused),
+                "who": "; ".join(
+                    f"{selectors.trainee_name(enrolment)} — {_clause(reason)}"
+                    for enrolment, reason in report.refused
+                ),
+            }
+        level = messages.WARNING if report.refused else messages.SUCCESS
+        self.message_user(request, text, level)
+        return HttpResponseRedirect(self.certificates_url(session.pk))
 
     def _filename(self, session: Session, kind: str, extension: str) -> str:
         day = timezone.localtime(session.starts_at).date().isoformat() if session.starts_at else ""
@@ -431,3 +507,52 @@ class RosterAdmin(admin.ModelAdmin):
             "roster_url": self.roster_url(session.pk),
         }
         return TemplateResponse(request, "admin/registration/roster/zoom_import.html", context)
+
+    # -- certificates: delivery progress ----------------------------------------------------
+
+    def certificates_progress_view(self, request, session_id: int):
+        """How the session's certificates are getting on: N of M rendered and emailed, each
+        failure with its reason, and "Retry failed". Refreshes itself while some are on
+        their way."""
+        from certificates.issuing import (
+            session_certificates_progress,
+            session_certificates_retry_failed,
+        )
+
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(Session.objects.select_related("offering"), pk=session_id)
+        here = self.certificates_url(session.pk)
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            if "retry" in request.POST:
+                count = session_certificates_retry_failed(session=session)
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d certificate queued again.",
+                        "%(count)d certificates queued again.",
+                        count,
+                    )
+                    % {"count": count},
+                    messages.SUCCESS if count else messages.INFO,
+                )
+            return HttpResponseRedirect(here)
+        progress = session_certificates_progress(session=session)
+        certificates_list = reverse("admin:certificates_certificate_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Certificates: %(session)s") % {"session": session.offering.display_title},
+            "subtitle": session.when,
+            "session": session,
+            "progress": progress,
+            "refresh_seconds": 5 if progress.in_flight else None,
+            "can_retry": bool(progress.failed) and self.has_change_permission(request),
+            "roster_url": self.roster_url(session.pk),
+            "certificates_list_url": f"{certificates_list}?enrolment__session__id__exact={session.pk}",
+        }
+        return TemplateResponse(
+            request, "admin/registration/roster/certificates_progress.html", context
+        )

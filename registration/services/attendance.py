@@ -69,7 +69,8 @@ def attendance_mark(*, enrolment_ids: Iterable[int], attended: bool, by, now: da
     """Mark roster entries attended or absent; the number marked.
 
     Refused as a whole (nothing changes) when one of them is in a session that has not
-    started, or, to mark absent, when one already holds a valid certificate.
+    started, or, to mark absent, when one already holds a valid certificate. With the
+    site setting on, marking attended issues their certificates once this commits.
     """
     from certificates.models import Certificate
 
@@ -109,7 +110,19 @@ def attendance_mark(*, enrolment_ids: Iterable[int], attended: bool, by, now: da
                 % {"value": str(label).lower(), "session": e.session}
             ),
         )
+        if attended and entries and SiteSettings.current().issue_certificates_on_attendance:
+            transaction.on_commit(
+                partial(_certificates_issue, [e.pk for e in entries], by=by, now=now)
+            )
     return len(entries)
+
+
+def _certificates_issue(enrolment_ids: list[int], *, by, now: datetime) -> None:
+    """The site setting "issue certificates when attendance is marked", after the marking
+    commits: what each trainee has earned is issued, and its delivery queued."""
+    from certificates.issuing import certificates_issue_on_attendance
+
+    certificates_issue_on_attendance(enrolment_ids=enrolment_ids, by=by, now=now)
 
 
 # --------------------------------------------------------------------------------------

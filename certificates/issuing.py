@@ -1,0 +1,183 @@
+"""The coordinator's side of certificates: issuing a session's certificates from its roster,
+and watching them being rendered and emailed.
+
+Issuing itself (what a certificate snapshots, when it may be issued, queuing its delivery
+after commit) is certificates.services; this module decides whom to issue for, gathers
+what was refused and why, and counts how delivery is going.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from catalog.models import Session
+from registration.models import Enrolment
+from registration.selectors import roster_entries
+
+from .models import Certificate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IssueReport:
+    """What issuing did: certificates newly issued (their delivery queued), those that were
+    already there (nothing queued again), and each refusal with its reason."""
+
+    issued: list[Certificate] = field(default_factory=list)
+    refused: list[tuple[Enrolment, str]] = field(default_factory=list)
+    already: list[Certificate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How a session's valid certificates are getting on: M in all, how many rendered,
+    how many emailed (emailed ones were rendered first), and each failure with its error."""
+
+    total: int
+    rendered: int
+    emailed: int
+    failed: list[tuple[Certificate, str]]
+    queued: int = 0
+
+    @property
+    def emailing(self) -> int:
+        """Rendered, and not emailed yet."""
+        return self.rendered - self.emailed
+
+    @property
+    def in_flight(self) -> bool:
+        """Some are still on their way: queued, or rendered and not yet emailed."""
+        return self.queued > 0 or self.emailing > 0
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and not self.in_flight
+
+
+def _enrolments(session: Session, enrolment_ids: Iterable[int] | None, now: datetime):
+    """Seat-holding enrolments of the session, by legal name: the chosen ones, or (without
+    a choice) everyone marked attended."""
+    entries = roster_entries(now=now, session_id=session.pk)
+    if enrolment_ids is None:
+        return list(entries.filter(attendance=Enrolment.Attendance.ATTENDED))
+    return list(entries.filter(pk__in=list(enrolment_ids)))
+
+
+def _not_attended_reason(enrolment: Enrolment) -> str:
+    if enrolment.attendance == Enrolment.Attendance.ABSENT:
+        return _("marked absent")
+    return _("not marked attended")
+
+
+def session_certificates_issue(
+    *, session: Session, enrolment_ids: Iterable[int] | None = None, by, now: datetime
+) -> IssueReport:
+    """Issue the certificates of the chosen trainees of a session (or of everyone marked
+    attended): a Certificate of Attendance for each, and the CE certificate for those who
+    bought CE. What can't be issued is reported with its reason, and the rest goes ahead:
+    a CE certificate waiting for its evaluation leaves the Certificate of Attendance issued.
+
+    Idempotent: a certificate already issued is reported as such and not queued again.
+    Each delivery is queued once its certificate is committed.
+    """
+    from .services import CertificateRefused, certificate_issue
+
+    report = IssueReport()
+    enrolments = _enrolments(session, enrolment_ids, now)
+    existing = set(
+        Certificate.objects.filter(
+            enrolment__in=enrolments, status=Certificate.Status.VALID
+        ).values_list("pk", flat=True)
+    )
+    for enrolment in enrolments:
+        if enrolment.attendance != Enrolment.Attendance.ATTENDED:
+            report.refused.append((enrolment, _not_attended_reason(enrolment)))
+            continue
+        kinds = [Certificate.Kind.ATTENDANCE]
+        if enrolment.credit_type_id:
+            kinds.append(Certificate.Kind.CE)
+        for kind in kinds:
+            try:
+                certificate = certificate_issue(enrolment=enrolment, kind=kind, now=now, by=by)
+            except CertificateRefused as refusal:
+                reason = str(refusal.args[0]) if refusal.args else _("refused")
+                report.refused.append((enrolment, reason))
+                if kind == Certificate.Kind.ATTENDANCE:
+                    break  # no CE certificate without the attendance it rests on
+                continue
+            (report.already if certificate.pk in existing else report.issued).append(certificate)
+    logger.info(
+        "Certificates for session %s: %d issued, %d already issued, %d refused",
+        session.pk,
+        len(report.issued),
+        len(report.already),
+        len(report.refused),
+    )
+    return report
+
+
+def session_certificates_progress(*, session: Session) -> Progress:
+    """Delivery of the session's valid certificates: "N of M rendered and emailed", and
+    every failure with its reason (superseded and revoked versions are not counted)."""
+    certificates = Certificate.objects.filter(
+        enrolment__session=session, status=Certificate.Status.VALID
+    )
+    Delivery = Certificate.Delivery
+    counts = certificates.aggregate(
+        total=Count("pk"),
+        queued=Count("pk", filter=Q(delivery=Delivery.QUEUED)),
+        rendered=Count("pk", filter=Q(delivery__in=(Delivery.RENDERED, Delivery.EMAILED))),
+        emailed=Count("pk", filter=Q(delivery=Delivery.EMAILED)),
+    )
+    failed = [
+        (certificate, certificate.delivery_error or _("no reason was recorded"))
+        for certificate in certificates.filter(delivery=Delivery.FAILED)
+        .select_related("credit_type", "trainee")
+        .order_by("legal_name", "kind", "pk")
+    ]
+    return Progress(
+        total=counts["total"],
+        rendered=counts["rendered"],
+        emailed=counts["emailed"],
+        failed=failed,
+        queued=counts["queued"],
+    )
+
+
+def session_certificates_retry_failed(*, session: Session) -> int:
+    """Queue the delivery of the session's failed certificates again; how many."""
+    from .services import certificates_retry_failed
+
+    ids = list(
+        Certificate.objects.filter(
+            enrolment__session=session,
+            status=Certificate.Status.VALID,
+            delivery=Certificate.Delivery.FAILED,
+        ).values_list("pk", flat=True)
+    )
+    return certificates_retry_failed(certificate_ids=ids) if ids else 0
+
+
+def certificates_issue_on_attendance(*, enrolment_ids: Iterable[int], by, now: datetime) -> None:
+    """Issue what trainees just marked attended have earned: the Certificate of Attendance,
+    and the CE certificate where the evaluation is already in (run after the marking commits;
+    a refusal is logged, the coordinator sees it when issuing from the roster)."""
+    from .services import CertificateRefused, certificates_issue_for_enrolment
+
+    enrolments = Enrolment.objects.filter(
+        pk__in=list(enrolment_ids), attendance=Enrolment.Attendance.ATTENDED
+    ).select_related("session__offering", "trainee__trainee_profile", "credit_type")
+    for enrolment in enrolments:
+        try:
+            certificates_issue_for_enrolment(enrolment=enrolment, now=now, by=by)
+        except CertificateRefused as refusal:
+            logger.info("No certificate for enrolment %s on attendance: %s", enrolment.pk, refusal)
+        except Exception:
+            logger.exception("Issuing the certificates of enrolment %s failed", enrolment.pk)

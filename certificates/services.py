@@ -1,0 +1,485 @@
+"""Issuing certificates and delivering them: every state change of a certificate is here.
+
+A certificate snapshots what it certifies when it is issued; a correction is a new version
+that supersedes it; nothing is ever deleted (CE rules: records kept four years). Delivery —
+render the PDF, then email it — is idempotent per version: the state lives on the row, and
+each step checks it under a row lock, so a task run twice or redelivered after a worker died
+renders and emails once.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
+
+from catalog.formatting import PACIFIC, format_session_date
+from catalog.models import CreditType, OfferingCredit, Session, SiteSettings
+from catalog.professions import Profession
+from registration.models import Enrolment, OrderEvent, TraineeProfile
+
+from .models import Certificate
+
+logger = logging.getLogger(__name__)
+
+
+class CertificateRefused(Exception):
+    """The certificate can't be issued (or changed); args[0] says why, in plain words."""
+
+
+# --------------------------------------------------------------------------------------
+# Issuing
+# --------------------------------------------------------------------------------------
+
+
+def evaluations_submitted(enrolment: Enrolment) -> bool:
+    """Whether the trainee submitted the course evaluation of this enrolment."""
+    try:
+        evaluation = enrolment.evaluation
+    except (ObjectDoesNotExist, AttributeError):
+        return False
+    return getattr(evaluation, "submitted_at", None) is not None
+
+
+def session_dates_text(session: Session) -> str:
+    """ "Mon, Jun 21, 2027", or "Fri, Sep 10 – Sun, Sep 12, 2027" for a session of several days."""
+    if session.starts_at is None or session.ends_at is None:
+        return format_session_date(None)
+    start, end = session.starts_at.astimezone(PACIFIC), session.ends_at.astimezone(PACIFIC)
+    if start.date() == end.date():
+        return format_session_date(start)
+    first = start.strftime("%a, %b %-d") + (f", {start.year}" if start.year != end.year else "")
+    return f"{first} – {format_session_date(end)}"
+
+
+def _profile(enrolment: Enrolment) -> TraineeProfile | None:
+    try:
+        return enrolment.trainee.trainee_profile
+    except TraineeProfile.DoesNotExist:
+        return None
+
+
+def _expired_message(credit_type: CreditType) -> str:
+    if credit_type.provider_number:
+        return _(
+            "No %(code)s certificate can be issued while provider number %(number)s is "
+            "marked expired."
+        ) % {"code": credit_type.code.upper(), "number": credit_type.provider_number}
+    return _("No %(code)s certificate can be issued while %(name)s is marked expired.") % {
+        "code": credit_type.code.upper(),
+        "name": credit_type.name,
+    }
+
+
+def _check_attended(enrolment: Enrolment, now: datetime) -> None:
+    """Full attendance of a session that has ended (no partial credit)."""
+    if enrolment.status != Enrolment.Status.CONFIRMED:
+        raise CertificateRefused(
+            _("Only a confirmed registration earns a certificate; this one is %(status)s.")
+            % {"status": enrolment.get_status_display().lower()}
+        )
+    if enrolment.attendance != Enrolment.Attendance.ATTENDED:
+        raise CertificateRefused(
+            _("The trainee is not marked attended: certificates are for full attendance only.")
+        )
+    session = enrolment.session
+    if session.ends_at is None or session.ends_at > now:
+        raise CertificateRefused(_("The session has not ended yet."))
+
+
+def _ce_credits(enrolment: Enrolment, profile: TraineeProfile | None):
+    """The CE credits this enrolment earns, once every condition of a CE certificate holds."""
+    credit_type = enrolment.credit_type
+    if credit_type is None:
+        raise CertificateRefused(_("This registration has no CE credit."))
+    if credit_type.expired:
+        raise CertificateRefused(_expired_message(credit_type))
+    if credit_type.code == "brn" and not credit_type.signature:
+        raise CertificateRefused(
+            _(
+                "No BRN certificate can be issued until the provider's signature image is "
+                "set on the %(name)s credit type."
+            )
+            % {"name": credit_type.name}
+        )
+    if profile is None or not profile.is_complete:
+        raise CertificateRefused(
+            _(
+                "The trainee's profile lacks their legal name or license details, which a CE "
+                "certificate carries."
+            )
+        )
+    if not evaluations_submitted(enrolment):
+        raise CertificateRefused(
+            _("The CE certificate is issued once the trainee submits the course evaluation.")
+        )
+    credit = OfferingCredit.objects.filter(
+        offering_id=enrolment.session.offering_id, credit_type=credit_type
+    ).first()
+    if credit is not None:
+        return credit.credits
+    if enrolment.order_line_id and enrolment.order_line.ce_credits:
+        return enrolment.order_line.ce_credits
+    raise CertificateRefused(
+        _("%(course)s carries no %(credit)s.")
+        % {"course": enrolment.session.offering.label, "credit": credit_type.name}
+    )
+
+
+def _log(certificate: Certificate, *, by, action: str, message: str) -> None:
+    """The order's audit log records who issued, corrected or revoked a certificate."""
+    line = certificate.enrolment.order_line
+    if line is not None:
+        OrderEvent.objects.create(order_id=line.order_id, actor=by, action=action, message=message)
+
+
+def _queue_delivery(certificate_id: int) -> None:
+    from .tasks import certificate_deliver
+
+    try:
+        certificate_deliver.delay(certificate_id)
+    except OperationalError:  # the broker is down: "retry failed" (or a new issue) queues it again
+        logger.exception("Could not queue the delivery of certificate %s", certificate_id)
+        certificate_failed(
+            certificate_id=certificate_id, error=_("Could not queue the delivery; retry it.")
+        )
+
+
+def certificate_issue(*, enrolment: Enrolment, kind: str, now: datetime, by=None) -> Certificate:
+    """Issue the trainee's certificate of that kind for this enrolment, and queue its delivery.
+
+    Idempotent: an enrolment's valid certificate of a kind is returned as it is.
+    """
+    kind = Certificate.Kind(kind)
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related(
+                "session__offering", "credit_type", "trainee__trainee_profile", "order_line"
+            )
+            .get(pk=enrolment.pk)
+        )
+        existing = Certificate.objects.filter(
+            enrolment=enrolment, kind=kind, status=Certificate.Status.VALID
+        ).first()
+        if existing is not None:
+            return existing
+        _check_attended(enrolment, now)
+        profile = _profile(enrolment)
+        if profile is None or not profile.legal_name.strip():
+            raise CertificateRefused(
+                _("The trainee has not given their legal name yet: their profile needs it.")
+            )
+        credit_type, credits = None, None
+        if kind == Certificate.Kind.CE:
+            credits = _ce_credits(enrolment, profile)
+            credit_type = enrolment.credit_type
+        version = (
+            Certificate.objects.filter(enrolment=enrolment, kind=kind).aggregate(
+                last=Max("version")
+            )["last"]
+            or 0
+        ) + 1
+        offering = enrolment.session.offering
+        license_type = ""
+        if profile.profession and profile.profession != Profession.OTHER:
+            license_type = str(Profession(profile.profession).label)
+        certificate = Certificate.objects.create(
+            enrolment=enrolment,
+            trainee=enrolment.trainee,
+            kind=kind,
+            credit_type=credit_type,
+            credits=credits,
+            hours=offering.hours,
+            legal_name=profile.legal_name.strip(),
+            license_type=license_type,
+            license_number=profile.license_number,
+            license_state=profile.license_state,
+            course_title=offering.display_title,
+            session_dates=session_dates_text(enrolment.session),
+            version=version,
+            issued_at=now,
+        )
+        _log(
+            certificate,
+            by=by,
+            action="certificate issued",
+            message=_("%(kind)s issued for %(session)s (code %(code)s).")
+            % {
+                "kind": _certificate_name(certificate),
+                "session": enrolment.session,
+                "code": certificate.code,
+            },
+        )
+        transaction.on_commit(lambda: _queue_delivery(certificate.pk))
+    return certificate
+
+
+def certificates_issue_for_enrolment(
+    *, enrolment: Enrolment, now: datetime, by=None
+) -> list[Certificate]:
+    """The Certificate of Attendance, plus the CE certificate when it can be issued already
+    (a CE refusal, e.g. the evaluation still missing, is not an error here)."""
+    issued = [
+        certificate_issue(enrolment=enrolment, kind=Certificate.Kind.ATTENDANCE, now=now, by=by)
+    ]
+    if enrolment.credit_type_id:
+        try:
+            issued.append(
+                certificate_issue(enrolment=enrolment, kind=Certificate.Kind.CE, now=now, by=by)
+            )
+        except CertificateRefused as refusal:
+            logger.info("No CE certificate for enrolment %s yet: %s", enrolment.pk, refusal)
+    return issued
+
+
+def _lock(certificate: Certificate) -> Certificate:
+    return (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("enrolment__order_line", "enrolment__session__offering", "credit_type")
+        .get(pk=certificate.pk)
+    )
+
+
+def certificate_reissue(
+    *, certificate: Certificate, legal_name: str, by, now: datetime
+) -> Certificate:
+    """A corrected certificate with the name as it must read: a new version with a new code,
+    emailed to the trainee; the one it replaces becomes "superseded"."""
+    legal_name = " ".join(legal_name.split())
+    if not legal_name:
+        raise CertificateRefused(_("Write the name as it must read on the certificate."))
+    with transaction.atomic():
+        old = _lock(certificate)
+        if old.status != Certificate.Status.VALID:
+            raise CertificateRefused(
+                _("Only a valid certificate can be corrected: this one is %(status)s.")
+                % {"status": old.get_status_display().lower()}
+            )
+        if old.credit_type_id and old.credit_type.expired:
+            raise CertificateRefused(_expired_message(old.credit_type))
+        old.status = Certificate.Status.SUPERSEDED
+        old.save(update_fields=["status"])
+        version = (
+            Certificate.objects.filter(enrolment_id=old.enrolment_id, kind=old.kind).aggregate(
+                last=Max("version")
+            )["last"]
+            + 1
+        )
+        new = Certificate.objects.create(
+            enrolment_id=old.enrolment_id,
+            trainee_id=old.trainee_id,
+            kind=old.kind,
+            credit_type_id=old.credit_type_id,
+            credits=old.credits,
+            hours=old.hours,
+            legal_name=legal_name,
+            license_type=old.license_type,
+            license_number=old.license_number,
+            license_state=old.license_state,
+            course_title=old.course_title,
+            session_dates=old.session_dates,
+            version=version,
+            supersedes=old,
+            issued_at=now,
+        )
+        _log(
+            new,
+            by=by,
+            action="certificate reissued",
+            message=_(
+                "%(kind)s reissued as version %(version)d for %(name)s (code %(code)s); "
+                "version %(old)d (code %(old_code)s) is superseded."
+            )
+            % {
+                "kind": _certificate_name(new),
+                "version": new.version,
+                "name": legal_name,
+                "code": new.code,
+                "old": old.version,
+                "old_code": old.code,
+            },
+        )
+        transaction.on_commit(lambda: _queue_delivery(new.pk))
+    return new
+
+
+def certificate_revoke(*, certificate: Certificate, by, reason: str, now: datetime) -> Certificate:
+    """Revoke a certificate issued in error: the record stays, with the reason, and the
+    verification page says it is revoked. Revoking a revoked certificate changes nothing."""
+    reason = reason.strip()
+    if not reason:
+        raise CertificateRefused(_("Give the reason for revoking the certificate."))
+    with transaction.atomic():
+        certificate = _lock(certificate)
+        if certificate.status == Certificate.Status.REVOKED:
+            return certificate
+        if certificate.status != Certificate.Status.VALID:
+            raise CertificateRefused(
+                _("This certificate is superseded: revoke its current version instead.")
+            )
+        certificate.status = Certificate.Status.REVOKED
+        certificate.revoked_at = now
+        certificate.revoked_reason = reason
+        certificate.save(update_fields=["status", "revoked_at", "revoked_reason"])
+        _log(
+            certificate,
+            by=by,
+            action="certificate revoked",
+            message=_("%(kind)s (code %(code)s) revoked: %(reason)s")
+            % {"kind": _certificate_name(certificate), "code": certificate.code, "reason": reason},
+        )
+    return certificate
+
+
+# --------------------------------------------------------------------------------------
+# Delivery: render, then email
+# --------------------------------------------------------------------------------------
+
+
+def _certificate_name(certificate: Certificate) -> str:
+    """ "Certificate of Attendance", "CE certificate (APA CE)"."""
+    if certificate.kind == Certificate.Kind.ATTENDANCE:
+        return str(Certificate.Kind.ATTENDANCE.label)
+    return _("CE certificate (%(credit)s)") % {"credit": certificate.credit_type.name}
+
+
+def pdf_filename(certificate: Certificate) -> str:
+    return f"polaris-certificate-{certificate.code}.pdf"
+
+
+def verification_url(certificate: Certificate) -> str:
+    return settings.SITE_URL + reverse("certificates:verify", kwargs={"code": certificate.code})
+
+
+def _for_delivery():
+    return Certificate.objects.select_related(
+        "credit_type", "trainee", "enrolment__session__offering"
+    )
+
+
+def certificate_render(*, certificate_id: int) -> bool:
+    """Render the certificate's PDF unless this version already has one; True if rendered now.
+
+    WeasyPrint runs without a lock; the result is kept only if no other run kept one first.
+    """
+    from .rendering import certificate_pdf
+
+    certificate = _for_delivery().get(pk=certificate_id)
+    if certificate.pdf or certificate.status != Certificate.Status.VALID:
+        return False
+    pdf = certificate_pdf(certificate)
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+        if certificate.pdf:
+            return False
+        certificate.pdf.save(pdf_filename(certificate), ContentFile(pdf), save=False)
+        certificate.rendered_at = timezone.now()
+        fields = ["pdf", "rendered_at"]
+        if certificate.delivery in (Certificate.Delivery.QUEUED, Certificate.Delivery.FAILED):
+            certificate.delivery = Certificate.Delivery.RENDERED
+            certificate.delivery_error = ""
+            fields += ["delivery", "delivery_error"]
+        certificate.save(update_fields=fields)
+    return True
+
+
+def certificate_pdf_bytes(*, certificate: Certificate) -> bytes:
+    """The certificate's PDF for download: the stored one, rendered now if delivery has not
+    got to it yet. An old version without a stored PDF is drawn without being kept."""
+    if not certificate.pdf and certificate.status == Certificate.Status.VALID:
+        certificate_render(certificate_id=certificate.pk)
+        certificate.refresh_from_db(fields=["pdf"])
+    if certificate.pdf:
+        with certificate.pdf.open("rb") as pdf:
+            return pdf.read()
+    from .rendering import certificate_pdf
+
+    return certificate_pdf(certificate)
+
+
+def certificate_message(certificate: Certificate) -> EmailMessage:
+    """The email that carries a certificate: a short text and the PDF attached."""
+    context = {
+        "certificate": certificate,
+        "name": _certificate_name(certificate),
+        "verify_url": verification_url(certificate),
+        "my_trainings_url": settings.SITE_URL + reverse("registration:my_trainings"),
+        "is_brn": bool(certificate.credit_type_id and certificate.credit_type.code == "brn"),
+        "site": SiteSettings.current(),
+    }
+    text = render_to_string("certificates/emails/certificate.txt", context)
+    subject, _newline, body = text.strip().partition("\n")
+    message = EmailMessage(
+        subject=" ".join(subject.removeprefix("Subject:").split()),
+        body=body.strip() + "\n",
+        to=[certificate.trainee.email],
+    )
+    with certificate.pdf.open("rb") as pdf:
+        message.attach(pdf_filename(certificate), pdf.read(), "application/pdf")
+    return message
+
+
+def certificate_email(*, certificate_id: int) -> bool:
+    """Email the certificate (rendering it first if need be) unless this version was
+    emailed already; True if sent now. The row stays locked while the email is sent, so
+    two runs at once send it once."""
+    certificate = Certificate.objects.only("pdf", "status").get(pk=certificate_id)
+    if not certificate.pdf and certificate.status == Certificate.Status.VALID:
+        certificate_render(certificate_id=certificate_id)
+    with transaction.atomic():
+        certificate = _for_delivery().select_for_update(of=("self",)).get(pk=certificate_id)
+        if certificate.emailed_at is not None or certificate.status != Certificate.Status.VALID:
+            return False
+        certificate_message(certificate).send()
+        certificate.emailed_at = timezone.now()
+        certificate.delivery = Certificate.Delivery.EMAILED
+        certificate.delivery_error = ""
+        certificate.save(update_fields=["emailed_at", "delivery", "delivery_error"])
+    return True
+
+
+def certificate_delivery_error(*, certificate_id: int, error: str) -> None:
+    """Note why the last attempt failed while delivery is still being retried."""
+    Certificate.objects.filter(pk=certificate_id, emailed_at__isnull=True).update(
+        delivery_error=error[:2000]
+    )
+
+
+def certificate_failed(*, certificate_id: int, error: str) -> None:
+    """Delivery gave up: the coordinator sees the reason and can retry."""
+    Certificate.objects.filter(pk=certificate_id, emailed_at__isnull=True).update(
+        delivery=Certificate.Delivery.FAILED, delivery_error=error[:2000]
+    )
+
+
+def certificates_retry_failed(*, certificate_ids: Iterable[int]) -> int:
+    """Queue the delivery of these certificates again, those that failed; how many."""
+    with transaction.atomic():
+        failed = list(
+            Certificate.objects.select_for_update()
+            .filter(
+                pk__in=list(certificate_ids),
+                delivery=Certificate.Delivery.FAILED,
+                status=Certificate.Status.VALID,
+            )
+            .order_by("pk")
+        )
+        for certificate in failed:
+            certificate.delivery = (
+                Certificate.Delivery.RENDERED if certificate.pdf else Certificate.Delivery.QUEUED
+            )
+            certificate.delivery_error = ""
+            certificate.save(update_fields=["delivery", "delivery_error"])
+            transaction.on_commit(lambda pk=certificate.pk: _queue_delivery(pk))
+    return len(failed)

@@ -1,0 +1,147 @@
+"""Delivery: the PDF is rendered and emailed once per version, through a real SMTP server
+too; failures are retried, then shown with their reason, and "retry failed" sends them."""
+
+import email
+import email.policy
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from certificates.models import Certificate
+from certificates.services import (
+    certificate_issue,
+    certificate_reissue,
+    certificate_render,
+    certificates_retry_failed,
+)
+from certificates.tasks import certificate_deliver
+from polaris.celery import app as celery_app
+
+from .conftest import AFTER, free_port, pdf_of, pdf_text, submit_evaluation, use_smtp
+
+ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
+
+
+@pytest.fixture
+def eager_retries():
+    """Eager retries run at once, one after another, as a worker runs them after each backoff
+    (propagating the first failure would stop at the first retry)."""
+    celery_app.conf.task_eager_propagates = False
+    yield
+    celery_app.conf.task_eager_propagates = True
+
+
+def issue_quietly(enrolment, kind=ATTENDANCE) -> Certificate:
+    """Issued, its delivery not run (the test transaction never commits)."""
+    return certificate_issue(enrolment=enrolment, kind=kind, now=AFTER)
+
+
+def test_delivering_twice_renders_once_and_sends_one_email(attended, mailoutbox):
+    certificate = issue_quietly(attended())
+
+    assert certificate_deliver.delay(certificate.pk).get() is True
+    certificate.refresh_from_db()
+    first_pdf, rendered_at = certificate.pdf.name, certificate.rendered_at
+    assert certificate_deliver.delay(certificate.pk).get() is False
+
+    certificate.refresh_from_db()
+    assert len(mailoutbox) == 1
+    assert certificate.delivery == Certificate.Delivery.EMAILED
+    assert certificate.emailed_at is not None
+    assert (certificate.pdf.name, certificate.rendered_at) == (first_pdf, rendered_at)
+    assert certificate_render(certificate_id=certificate.pk) is False
+
+
+def test_the_email_carries_the_pdf_and_the_verification_link(attended, mailoutbox, settings):
+    settings.SITE_URL = "https://trainings.polarisinsight.example"
+    enrolment = attended()
+    certificate = issue_quietly(enrolment)
+    certificate_deliver.delay(certificate.pk)
+
+    (message,) = mailoutbox
+    assert message.to == [enrolment.trainee.email]
+    assert message.subject == (
+        "Your Certificate of Attendance: Foundations of Ketamine-Assisted Psychotherapy"
+    )
+    assert certificate.legal_name in message.body
+    assert f"https://trainings.polarisinsight.example/verify/{certificate.code}/" in message.body
+    ((filename, content, mimetype),) = message.attachments
+    assert filename == f"polaris-certificate-{certificate.code}.pdf"
+    assert mimetype == "application/pdf"
+    assert certificate.legal_name in pdf_text(content)
+    assert content == pdf_of(certificate)
+
+
+def test_a_brn_email_reminds_the_nurse_to_keep_the_certificate_four_years(
+    attended, brn, mailoutbox
+):
+    enrolment = attended(credit_type=brn, profession="rn")
+    submit_evaluation(enrolment)
+    certificate_deliver.delay(issue_quietly(enrolment, CE).pk)
+
+    (message,) = mailoutbox
+    assert message.subject.startswith("Your CE certificate (California BRN CE): ")
+    assert "retained by the licensee for a period of four years" in message.body
+
+
+def test_a_certificate_sent_through_a_real_smtp_server_arrives_with_its_pdf(
+    attended, apa, smtp_server, settings
+):
+    use_smtp(settings, smtp_server.port)
+    enrolment = attended(credit_type=apa, profession="lmft")
+    submit_evaluation(enrolment)
+    certificate = issue_quietly(enrolment, CE)
+
+    assert certificate_deliver.delay(certificate.pk).get() is True
+
+    (raw,) = smtp_server.messages
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["To"] == enrolment.trainee.email
+    assert message["Subject"].startswith("Your CE certificate (APA CE): ")
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"polaris-certificate-{certificate.code}.pdf"
+    reader = PdfReader(io.BytesIO(attachment.get_content()))
+    text = pdf_text(attachment.get_content())
+    assert certificate.legal_name in text and "LMFT 104233" in text
+    assert reader.metadata.author == "Polaris Insight Center"
+
+
+def test_an_unreachable_mail_server_fails_the_delivery_with_its_reason_after_retries(
+    attended, settings, mailoutbox, django_capture_on_commit_callbacks, eager_retries
+):
+    use_smtp(settings, free_port())  # nothing listens there
+    certificate = issue_quietly(attended())
+
+    assert certificate_deliver.delay(certificate.pk).get() is False
+
+    certificate.refresh_from_db()
+    assert certificate.delivery == Certificate.Delivery.FAILED
+    assert "Connection refused" in certificate.delivery_error
+    assert certificate.pdf and certificate.emailed_at is None
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert certificates_retry_failed(certificate_ids=[certificate.pk]) == 1
+    certificate.refresh_from_db()
+    assert certificate.delivery == Certificate.Delivery.EMAILED
+    assert certificate.delivery_error == ""
+    assert len(mailoutbox) == 1
+    # Only failed deliveries are queued again.
+    assert certificates_retry_failed(certificate_ids=[certificate.pk]) == 0
+
+
+def test_a_version_superseded_before_delivery_is_not_sent(attended, admin_user, mailoutbox):
+    original = issue_quietly(attended())
+    corrected = certificate_reissue(
+        certificate=original, legal_name="Corrected Name", by=admin_user, now=AFTER
+    )
+
+    certificate_deliver.delay(original.pk)
+    certificate_deliver.delay(corrected.pk)
+
+    (message,) = mailoutbox
+    assert "Corrected Name" in message.body
+    original.refresh_from_db()
+    assert not original.pdf and original.emailed_at is None

@@ -1,0 +1,224 @@
+"""End to end with a real Celery worker (a subprocess, prefork pool) on Redis, PostgreSQL and a
+real SMTP server: attendance marked, certificates issued, then rendered and emailed by the
+worker; and a worker process killed mid-task still delivers the certificate exactly once."""
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from catalog.models import CreditType
+from certificates.models import Certificate
+from certificates.services import certificates_issue_for_enrolment
+from certificates.tasks import certificate_deliver
+from polaris.celery import app as celery_app
+from registration.models import Enrolment, TraineeProfile
+from registration.services.attendance import attendance_mark
+from tests.factories import EnrolmentFactory, UserFactory
+from tests.registration.flows import session_of
+
+from .conftest import AFTER, pdf_text, submit_evaluation
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+DEADLINE_SECONDS = 60
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """`celery -A polaris worker` in a process group of its own, on a queue of its own."""
+
+    def __init__(self, *, queue: str, env: dict[str, str], log: Path):
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "polaris",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "-Q",
+                queue,
+                "--hostname",
+                f"{queue}@localhost",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def pool_processes(self) -> list[int]:
+        """The pids of the pool's child processes (prefork: the ones that run tasks)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def worker_env(postgres, redis_url, smtp_server, settings, tmp_path):
+    """What a worker process needs to share this test's database, media, cache and mail."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "polaris.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": f"test-worker-{uuid.uuid4().hex[:8]}",
+        "EMAIL_URL": f"smtp://{smtp_server.host}:{smtp_server.port}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "SITE_URL": settings.SITE_URL,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture
+def worker(worker_env, redis_url, tmp_path):
+    """A real worker consuming a queue of its own; the certificate delivery task goes there
+    and this test's process publishes to Redis instead of running tasks inline."""
+    queue = f"test-certificates-{uuid.uuid4().hex[:10]}"
+    task = celery_app.tasks[certificate_deliver.name]
+    task.queue = queue
+    task._exec_options = None  # Celery caches a task's routing options
+    celery_app.conf.task_always_eager = False
+    started = Worker(queue=queue, env=worker_env, log=tmp_path / "worker.log")
+    yield started
+    started.stop()
+    celery_app.conf.task_always_eager = True
+    del task.queue
+    task._exec_options = None
+    redis.Redis.from_url(redis_url).delete(
+        queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+    )
+
+
+def wait_for(condition, what: str, worker: Worker, timeout: float = DEADLINE_SECONDS):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}; worker output:\n{worker.output()}")
+
+
+def delivered(certificate: Certificate) -> bool:
+    certificate.refresh_from_db()
+    return certificate.delivery == Certificate.Delivery.EMAILED
+
+
+@pytest.fixture
+def nurse_in_june(catalog, brn):
+    """A registered nurse with BRN CE in Module 1's June session, who evaluated the course."""
+    user = UserFactory()
+    TraineeProfile.objects.create(
+        user=user,
+        legal_name="Rosa Delgado-Whitfield",
+        profession="rn",
+        license_number="RN 771234",
+        license_state="CA",
+    )
+    enrolment = EnrolmentFactory(
+        session=session_of("module-1", 6),
+        trainee=user,
+        status=Enrolment.Status.CONFIRMED,
+        credit_type=CreditType.objects.get(code="brn"),
+    )
+    submit_evaluation(enrolment)
+    return enrolment
+
+
+def mark_attended_and_issue(enrolment: Enrolment, by) -> list[Certificate]:
+    attendance_mark(enrolment_ids=[enrolment.pk], attended=True, by=by, now=AFTER)
+    enrolment.refresh_from_db()
+    return certificates_issue_for_enrolment(enrolment=enrolment, now=AFTER, by=by)
+
+
+def test_marked_attended_then_issued_the_worker_renders_and_emails_both_certificates(
+    worker, nurse_in_june, smtp_server, admin_user
+):
+    certificates = mark_attended_and_issue(nurse_in_june, admin_user)
+    assert [c.kind for c in certificates] == ["attendance", "ce"]
+
+    for certificate in certificates:
+        wait_for(lambda c=certificate: delivered(c), f"{certificate} to be emailed", worker)
+
+    assert len(smtp_server.messages) == 2
+    subjects = {}
+    for raw in smtp_server.messages:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["To"] == nurse_in_june.trainee.email
+        (attachment,) = list(message.iter_attachments())
+        subjects[message["Subject"]] = pdf_text(attachment.get_content())
+    attendance = next(t for s, t in subjects.items() if "Certificate of Attendance" in s)
+    brn = next(t for s, t in subjects.items() if "California BRN CE" in s)
+    assert "Rosa Delgado-Whitfield" in attendance
+    assert "RN 771234" in brn and "CEP16887" in brn
+    for certificate in certificates:
+        certificate.refresh_from_db()
+        assert certificate.rendered_at and certificate.emailed_at
+        assert Path(certificate.pdf.path).is_file()
+
+
+def test_a_worker_process_killed_mid_task_still_delivers_exactly_once(
+    worker, nurse_in_june, smtp_server, admin_user
+):
+    smtp_server.hold = True  # the first delivery stops at the mail server, mid-task
+    nurse_in_june.credit_type = None
+    nurse_in_june.save(update_fields=["credit_type"])
+    (certificate,) = mark_attended_and_issue(nurse_in_june, admin_user)
+
+    wait_for(smtp_server.holding.is_set, "the worker to reach the mail server", worker)
+    certificate.refresh_from_db()
+    assert certificate.delivery == Certificate.Delivery.RENDERED
+    rendered_at, pdf_name = certificate.rendered_at, certificate.pdf.name
+    (child,) = worker.pool_processes()
+    os.kill(child, signal.SIGKILL)
+    smtp_server.release.set()
+
+    wait_for(lambda: delivered(certificate), "the redelivered task to email it", worker)
+    wait_for(lambda: child not in worker.pool_processes(), "a new pool process", worker)
+
+    assert len(smtp_server.messages) == 1
+    certificate.refresh_from_db()
+    assert (certificate.rendered_at, certificate.pdf.name) == (rendered_at, pdf_name)
+    assert certificate.emailed_at is not None
+    assert "WorkerLostError" in worker.output()
+    # Whatever runs it again later, nothing more is sent.
+    time.sleep(1)
+    assert len(smtp_server.messages) == 1
