@@ -6,6 +6,7 @@ the static directories.
 """
 
 import mimetypes
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -13,6 +14,7 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 
@@ -59,6 +61,24 @@ class StaticFilesFetcher(URLFetcher):
         )
 
 
+_per_thread = threading.local()
+IMAGE_CACHE_LIMIT = 64
+
+
+def _reusable() -> tuple[FontConfiguration, dict]:
+    """One font configuration and image cache per thread: loading the @font-face fonts and
+    the logo again for every certificate costs a fifth of a render. The image cache is kept
+    small, since each certificate's QR code is a new image."""
+    if not hasattr(_per_thread, "font_config"):
+        _per_thread.font_config, _per_thread.cache = FontConfiguration(), {}
+    if len(_per_thread.cache) > IMAGE_CACHE_LIMIT:
+        _per_thread.cache.clear()
+    return _per_thread.font_config, _per_thread.cache
+
+
 def render_pdf(html: str, *, base_url: str) -> bytes:
     """The PDF of a complete HTML document; relative URLs resolve against `base_url`."""
-    return HTML(string=html, base_url=base_url, url_fetcher=StaticFilesFetcher()).write_pdf()
+    font_config, cache = _reusable()
+    return HTML(string=html, base_url=base_url, url_fetcher=StaticFilesFetcher()).write_pdf(
+        font_config=font_config, cache=cache
+    )
