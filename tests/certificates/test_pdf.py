@@ -160,6 +160,8 @@ def test_rendering_loads_only_our_fonts_and_embedded_images(attended, brn, monke
         return fetch(self, url, headers)
 
     monkeypatch.setattr(polaris_pdf.StaticFilesFetcher, "fetch", recording)
+    # A fresh thread's caches: the fonts are fetched on the first render only.
+    monkeypatch.setattr(polaris_pdf, "_per_thread", threading.local())
     certificate = issue(attended(credit_type=brn, profession="rn"), Certificate.Kind.CE)
     certificate_pdf(certificate)
 
