@@ -150,6 +150,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The site's public address, for links in emails and calendar files.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# How long an approved experiential intake lets the trainee register.
+INTAKE_APPROVAL_DAYS = env.int("INTAKE_APPROVAL_DAYS", default=365)
+
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Only tests point the Stripe library elsewhere (a local fake of Stripe's API).

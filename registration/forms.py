@@ -1,4 +1,5 @@
-"""Registration forms: the trainee profile, CE choices, payment method, moving a date, bundles."""
+"""Registration forms: the trainee profile, CE choices, payment method, moving a date, bundles,
+the experiential intake and its review."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -105,3 +106,69 @@ class BundleForm(forms.Form):
 
     def chosen_session_ids(self) -> list[int]:
         return [value for name, value in self.cleaned_data.items() if name.startswith("offering_")]
+
+
+ANSWER_MAX_LENGTH = 2000
+
+
+class IntakeForm(forms.Form):
+    """The experiential intake: one field per active question, named after its id."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[f"q{question.pk}"] = self._field(question)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("submit", _("Submit my intake")))
+
+    @staticmethod
+    def _field(question) -> forms.Field:
+        common = {"label": question.text, "required": question.required}
+        kind = question.kind
+        if kind == "yes_no":
+            return forms.ChoiceField(
+                choices=[("Yes", _("Yes")), ("No", _("No"))], widget=forms.RadioSelect, **common
+            )
+        if kind == "choice":
+            return forms.ChoiceField(
+                choices=[(c, c) for c in question.choice_list], widget=forms.RadioSelect, **common
+            )
+        if kind == "date":
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.CharField(
+            max_length=ANSWER_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            error_messages={
+                "max_length": _(
+                    "Keep this answer under %(limit_value)d characters (it has %(show_value)d)."
+                )
+            },
+            **common,
+        )
+
+    def answers(self) -> dict[int, str]:
+        """Answers as text, by question id."""
+        found = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(f"q{question.pk}")
+            found[question.pk] = value.isoformat() if hasattr(value, "isoformat") else value or ""
+        return found
+
+
+class IntakeReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approved", _("Approve")), ("declined", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=ANSWER_MAX_LENGTH, required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("review", _("Record the decision")))

@@ -35,6 +35,10 @@ COORDINATOR_PERMISSIONS = {
         "payment": ("view",),
         "refund": ("view",),
         "orderevent": ("view",),
+        "invitation": ("view", "add", "change"),
+        "intakequestion": ("view", "add", "change"),
+        # The status of intakes only; the answers need the clinical reviewer permission.
+        "intake": ("view",),
     },
     "certificates": {
         "certificate": ("view", "change"),

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from catalog.formatting import PACIFIC
@@ -14,6 +14,9 @@ from catalog.professions import Profession
 from .models import (
     CartItem,
     Enrolment,
+    Intake,
+    IntakeQuestion,
+    Invitation,
     Order,
     PrerequisiteWaiver,
     RosterEntry,
@@ -76,9 +79,7 @@ def _span(enrolment: Enrolment) -> SessionSpan:
     )
 
 
-def trainee_facts(
-    *, trainee, now: datetime, intake_approved_until: datetime | None = None
-) -> TraineeFacts:
+def trainee_facts(*, trainee, now: datetime) -> TraineeFacts:
     """What the eligibility rules need to know about a trainee, in a fixed number of queries."""
     profile = profile_of(trainee)
     active = list(
@@ -108,8 +109,8 @@ def trainee_facts(
             _span(e) for e in active if e.status == Enrolment.Status.HELD and e.session.is_dated
         ),
         waived_offering_ids=waived,
-        intake_approved_until=intake_approved_until,
-        invited_offering_ids=frozenset(),
+        intake_approved_until=intake_approved_until(trainee=trainee),
+        invited_offering_ids=invited_offering_ids(trainee=trainee),
     )
 
 
@@ -428,3 +429,48 @@ def roster_rows(
     if enrolment_ids is not None:
         entries = entries.filter(pk__in=list(enrolment_ids))
     return [roster_row(entry, grace_minutes=grace_minutes) for entry in entries]
+
+
+# --------------------------------------------------------------------------------------
+# Gated offerings: invitations, intake, interest lists
+# --------------------------------------------------------------------------------------
+
+
+def invited_offering_ids(*, trainee) -> frozenset[int]:
+    """Offerings the trainee accepted an invitation to, unrevoked and not yet consumed: an
+    invitation is consumed by a paid order of the trainee's that contains its offering,
+    placed after the invitation was accepted."""
+    if not trainee.pk:
+        return frozenset()
+    consumed = Enrolment.objects.filter(
+        trainee=trainee,
+        session__offering_id=OuterRef("offering_id"),
+        order_line__order__status=Order.Status.PAID,
+        order_line__order__created_at__gte=OuterRef("used_at"),
+    )
+    return frozenset(
+        Invitation.objects.filter(trainee=trainee, used_at__isnull=False, revoked_at__isnull=True)
+        .exclude(Exists(consumed))
+        .values_list("offering_id", flat=True)
+    )
+
+
+def intake_approved_until(*, trainee) -> datetime | None:
+    """Until when the trainee's approved intake lets them register for the experiential."""
+    if not trainee.pk:
+        return None
+    return (
+        Intake.objects.filter(trainee=trainee, status=Intake.Status.APPROVED)
+        .order_by("-approved_until")
+        .values_list("approved_until", flat=True)
+        .first()
+    )
+
+
+def intake_current(*, trainee) -> Intake | None:
+    """The trainee's latest intake, whatever its status."""
+    return Intake.objects.filter(trainee=trainee).order_by("-submitted_at", "-pk").first()
+
+
+def intake_questions() -> list[IntakeQuestion]:
+    return list(IntakeQuestion.objects.filter(active=True).order_by("position", "pk"))

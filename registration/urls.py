@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_gated
 
 app_name = "registration"
 
@@ -22,5 +22,10 @@ urlpatterns = [
     path("sessions/<int:session_id>/waitlist/", views.waitlist_join, name="waitlist_join"),
     path("waitlist/<int:entry_id>/leave/", views.waitlist_leave, name="waitlist_leave"),
     path("waitlist/<int:entry_id>/accept/", views.waitlist_accept, name="waitlist_accept"),
+    path("invitations/<str:token>/", views_gated.invitation, name="invitation"),
+    path("intake/", views_gated.intake, name="intake"),
+    path("intake/withdraw/", views_gated.intake_withdraw, name="intake_withdraw"),
+    path("staff/intakes/", views_gated.intake_review_list, name="intake_review_list"),
+    path("staff/intakes/<int:pk>/", views_gated.intake_review, name="intake_review"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

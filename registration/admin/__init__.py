@@ -1,3 +1,3 @@
-"""Registration in Django admin, one module per area: orders, rosters, waitlists."""
+"""Registration in Django admin, one module per area: orders, rosters, waitlists, gated offerings."""
 
-from . import orders, roster, waitlist  # noqa: F401
+from . import gated, orders, roster, waitlist  # noqa: F401

@@ -1,0 +1,181 @@
+"""Gated offerings in Django admin: practicum invitations (create, revoke, status); intake
+questions; intakes, whose status only is shown here (clinical reviewers read the answers on
+their own page, where every view is recorded); the intake access log."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from catalog.models import Offering
+
+from ..models import Intake, IntakeAccessLog, IntakeQuestion, Invitation
+from ..services.intake import may_see_answers
+from ..services.invitations import invitation_create, invitation_revoke
+
+
+class InvitationForm(forms.ModelForm):
+    days = forms.IntegerField(
+        label=gettext_lazy("link valid for (days)"), min_value=1, max_value=365, initial=30
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ("offering", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offering"].queryset = Offering.objects.filter(
+            access_rule=Offering.Access.INVITATION
+        )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "offering", "status", "trainee", "created_at", "expires_at")
+    list_filter = ("offering",)
+    list_select_related = ("offering", "trainee")
+    search_fields = ("email", "trainee__email")
+    actions = ("revoke",)
+    readonly_fields = (
+        "offering",
+        "email",
+        "status",
+        "trainee",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+    )
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = InvitationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ("offering", "email", "days")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("status"))
+    def status(self, invitation: Invitation) -> str:
+        now = timezone.now()
+        if invitation.revoked_at:
+            return _("Revoked")
+        if invitation.used_at:
+            return _("Accepted")
+        if invitation.expires_at <= now:
+            return _("Expired")
+        return _("Sent, not yet accepted")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        created = invitation_create(
+            offering=form.cleaned_data["offering"],
+            email=form.cleaned_data["email"],
+            by=request.user,
+            now=timezone.now(),
+            days=form.cleaned_data["days"],
+        )
+        obj.pk = created.pk
+        obj.token = created.token
+
+    @admin.action(
+        description=gettext_lazy("Revoke the selected invitations"), permissions=("change",)
+    )
+    def revoke(self, request, queryset):
+        now = timezone.now()
+        count = sum(invitation_revoke(invitation=i, now=now) for i in queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d invitation revoked.", "%(n)d invitations revoked.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(IntakeQuestion)
+class IntakeQuestionAdmin(admin.ModelAdmin):
+    list_display = ("text", "kind", "required", "active", "position")
+    list_editable = ("position", "active")
+    list_filter = ("active", "kind")
+    fields = ("text", "kind", "choices", "required", "position", "active")
+
+    def has_delete_permission(self, request, obj=None):
+        # Answers keep a snapshot of the question; retire it with "asked" instead.
+        return False
+
+
+@admin.register(Intake)
+class IntakeAdmin(admin.ModelAdmin):
+    """The status of each intake, never its answers nor the reviewer's note."""
+
+    list_display = ("trainee", "status", "submitted_at", "reviewed_at", "approved_until", "review")
+    list_filter = ("status",)
+    list_select_related = ("trainee",)
+    search_fields = ("trainee__email", "trainee__trainee_profile__legal_name")
+    fields = (
+        "trainee",
+        "status",
+        "decision",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "approved_until",
+        "withdrawn_at",
+        "review",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_list_display(self, request):
+        if may_see_answers(request.user):
+            return self.list_display
+        return tuple(name for name in self.list_display if name != "review")
+
+    def get_fields(self, request, obj=None):
+        if may_see_answers(request.user):
+            return self.fields
+        return tuple(name for name in self.fields if name != "review")
+
+    @admin.display(description=gettext_lazy("answers"))
+    def review(self, intake: Intake) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("registration:intake_review", args=[intake.pk]),
+            _("Read and review"),
+        )
+
+
+@admin.register(IntakeAccessLog)
+class IntakeAccessLogAdmin(admin.ModelAdmin):
+    list_display = ("viewed_at", "viewed_by", "intake")
+    list_select_related = ("viewed_by", "intake__trainee")
+    readonly_fields = ("viewed_at", "viewed_by", "intake")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

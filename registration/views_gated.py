@@ -1,0 +1,131 @@
+"""Pages of the gated offerings: the practicum invitation link, the experiential intake and
+its clinical review, and interest lists. Each view parses, calls a service, renders."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from . import selectors
+from .forms import IntakeForm, IntakeReviewForm
+from .models import Intake
+from .services import intake as intake_services
+from .services import invitations
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation email: shows the invitation; accepting it is a POST, so that
+    a mail scanner following the link uses nothing up."""
+    now = timezone.now()
+    try:
+        if request.method == "POST":
+            found = invitations.invitation_accept(token=token, trainee=request.user, now=now)
+        else:
+            found = invitations.invitation_check(token=token, trainee=request.user, now=now)
+    except invitations.InvitationRefused as refused:
+        return render(
+            request, "registration/invitation_refused.html", {"reason": str(refused)}, status=403
+        )
+    if request.method == "POST":
+        messages.success(
+            request,
+            _("Your invitation to %(offering)s is accepted: you can now register for a session.")
+            % {"offering": found.offering.display_title},
+        )
+        return redirect(found.offering.get_absolute_url())
+    return render(request, "registration/invitation.html", {"invitation": found})
+
+
+@sensitive_post_parameters()  # health answers stay out of error reports
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    """The trainee's own intake: its status and answers, or the form to submit one."""
+    current = selectors.intake_current(trainee=request.user)
+    can_submit = intake_services.intake_can_submit(current=current, now=timezone.now())
+    questions = selectors.intake_questions()
+    form = IntakeForm(request.POST or None, questions=questions) if can_submit else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            intake_services.intake_submit(
+                trainee=request.user,
+                answers=form.answers(),
+                questions=questions,
+                now=timezone.now(),
+            )
+        except intake_services.IntakeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Your intake is submitted. We will email you once it is reviewed.")
+            )
+            return redirect("registration:intake")
+    return render(
+        request,
+        "registration/intake.html",
+        {
+            "intake": current,
+            "answers": list(current.answers.all()) if current else [],
+            "form": form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+def intake_withdraw(request: HttpRequest) -> HttpResponse:
+    current = selectors.intake_current(trainee=request.user)
+    if current is not None and current.status != Intake.Status.WITHDRAWN:
+        intake_services.intake_withdraw(intake=current, now=timezone.now())
+        messages.success(request, _("Your intake is withdrawn and your answers are deleted."))
+    return redirect("registration:intake")
+
+
+@require_safe
+@login_required
+@permission_required(intake_services.INTAKE_ANSWERS_PERMISSION, raise_exception=True)
+def intake_review_list(request: HttpRequest) -> HttpResponse:
+    intakes = Intake.objects.select_related("trainee__trainee_profile").order_by(
+        "status", "-submitted_at"
+    )
+    awaiting = [i for i in intakes if i.status == Intake.Status.SUBMITTED]
+    others = [i for i in intakes if i.status != Intake.Status.SUBMITTED][:100]
+    return render(
+        request, "registration/intake_review_list.html", {"awaiting": awaiting, "others": others}
+    )
+
+
+@sensitive_post_parameters()
+@login_required
+@permission_required(intake_services.INTAKE_ANSWERS_PERMISSION, raise_exception=True)
+def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clinical reviewer reads an intake (the view is recorded) and decides on it."""
+    found = get_object_or_404(Intake.objects.select_related("trainee__trainee_profile"), pk=pk)
+    form = IntakeReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake_services.intake_review(
+                intake=found,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+                now=timezone.now(),
+            )
+        except intake_services.IntakeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The decision is recorded and the trainee emailed."))
+            return redirect("registration:intake_review_list")
+    answers = intake_services.intake_answers_for_staff(intake=found, viewer=request.user)
+    return render(
+        request,
+        "registration/intake_review.html",
+        {"intake": found, "answers": answers, "form": form},
+        status=400 if form.errors else 200,
+    )
