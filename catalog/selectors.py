@@ -115,6 +115,16 @@ def offering_detail(*, slug: str, now: datetime) -> Offering:
         raise Http404(_("No training matches that address.")) from None
 
 
+def offering_takes_interest(offering: Offering) -> bool:
+    """Whether the page invites visitors onto the interest list: dates are to be announced,
+    or no dated session is coming. Needs the offering from `offering_detail`."""
+    if offering.access_rule == Offering.Access.ANNOUNCE:
+        return True
+    return not any(
+        s.status == Session.Status.SCHEDULED and s.is_dated for s in offering.listed_sessions
+    )
+
+
 def module_sequence() -> list[Offering]:
     """The didactic modules in their recommended order."""
     return list(published_offerings().filter(kind=Kind.MODULE).order_by("number"))

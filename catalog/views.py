@@ -68,6 +68,7 @@ def offering_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "offering": offering,
             "sequence": sequence,
             "site": SiteSettings.current(),
+            "takes_interest": selectors.offering_takes_interest(offering),
         },
     )
 

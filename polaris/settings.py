@@ -128,6 +128,7 @@ else:
 CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
     "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": 120.0},
+    "interest-notify": {"task": "registration.tasks.interest_notify", "schedule": 300.0},
     "evaluation-requests": {
         "task": "certificates.evaluation_tasks.evaluation_requests_send",
         "schedule": crontab(minute=5),

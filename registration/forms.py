@@ -1,8 +1,8 @@
 """Registration forms: the trainee profile, CE choices, payment method, moving a date, bundles,
-the experiential intake and its review."""
+the experiential intake and its review, interest lists and contact inquiries."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -172,3 +172,93 @@ class IntakeReviewForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.add_input(Submit("review", _("Record the decision")))
+
+
+class HoneypotMixin:
+    """A "website" field people never see: only robots fill it in."""
+
+    def honeypot_layout(self, *fields: str) -> Layout:
+        return Layout(*fields, Div("website", css_class="visually-hidden", aria_hidden="true"))
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website", "").strip())
+
+
+def honeypot_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class InterestForm(HoneypotMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=120,
+        error_messages={
+            "required": _("Enter your name."),
+            "max_length": _("Keep your name under %(limit_value)d characters."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    website = honeypot_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = self.honeypot_layout("name", "email")
+        self.helper.add_input(Submit("join", _("Join the list")))
+
+
+INQUIRY_MESSAGE_MAX_LENGTH = 5000
+
+
+class InquiryForm(HoneypotMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=120,
+        error_messages={
+            "required": _("Enter your name."),
+            "max_length": _("Keep your name under %(limit_value)d characters."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        help_text=_("We reply to this address."),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    message = forms.CharField(
+        label=_("Your message"),
+        max_length=INQUIRY_MESSAGE_MAX_LENGTH,
+        error_messages={
+            "required": _("Enter your message."),
+            "max_length": _(
+                "Keep your message under %(limit_value)d characters (it has %(show_value)d)."
+            ),
+        },
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    website = honeypot_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = self.honeypot_layout("name", "email", "message")
+        self.helper.add_input(Submit("send", _("Send")))

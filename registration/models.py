@@ -428,6 +428,19 @@ class OutboundEmail(models.Model):
     intake = models.ForeignKey(
         "Intake", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
     )
+    interest_signup = models.ForeignKey(
+        "InterestSignup", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    interest_notification = models.ForeignKey(
+        "InterestNotification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+    )
+    inquiry = models.ForeignKey(
+        "Inquiry", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -626,3 +639,140 @@ class IntakeAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewed_by} · {self.intake_id}"
+
+
+# --------------------------------------------------------------------------------------
+# Interest lists: visitors hear once when an offering's dates are published
+# --------------------------------------------------------------------------------------
+
+
+class InterestSignup(models.Model):
+    """A visitor's name and email on an offering's interest list, confirmed by double opt-in.
+
+    The email is stored lowercased; one active (not unsubscribed) signup per offering and email.
+    The token makes both the confirmation and the unsubscribe links.
+    """
+
+    offering = models.ForeignKey(
+        "catalog.Offering",
+        on_delete=models.PROTECT,
+        related_name="interest_signups",
+        verbose_name=_("offering"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    email = models.EmailField(_("email"))
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(_("signed up"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("interest signup")
+        verbose_name_plural = _("interest signups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("offering", "email"),
+                condition=Q(unsubscribed_at__isnull=True),
+                name="interest_one_active_signup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.offering}"
+
+    @property
+    def status(self) -> str:
+        if self.unsubscribed_at:
+            return str(_("Unsubscribed"))
+        if self.confirmed_at:
+            return str(_("Confirmed"))
+        return str(_("Awaiting confirmation"))
+
+
+class InterestNotification(models.Model):
+    """That a signup was emailed about a published session: at most once per session."""
+
+    signup = models.ForeignKey(
+        InterestSignup, on_delete=models.PROTECT, related_name="notifications"
+    )
+    session = models.ForeignKey(
+        "catalog.Session", on_delete=models.PROTECT, related_name="interest_notifications"
+    )
+    sent_at = models.DateTimeField(_("sent"))
+
+    class Meta:
+        ordering = ("-sent_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("signup", "session"), name="interest_notified_once_per_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signup} · {self.session_id}"
+
+
+# --------------------------------------------------------------------------------------
+# Contact inquiries: one form per topic, each topic emailed to its own recipient
+# --------------------------------------------------------------------------------------
+
+
+class InquiryTopic(models.TextChoices):
+    """What visitors write to the center about (the contacts listed on the trainings page)."""
+
+    KAP_CONSULTATION = (
+        "kap-consultation",
+        _("Ketamine Assisted Psychotherapy consultation for providers"),
+    )
+    SUPPORT_GROUP = "support-group", _("The support group for ketamine providers")
+    KAP_GROUP = "kap-group", _("The KAP group for eligible clinicians")
+    WORKING_HERE = "working-at-the-center", _("Working at the center")
+    ORGANIZATIONS = (
+        "trainings-for-organizations",
+        _("Trainings or speaking engagements for organizations"),
+    )
+    CERTIFICATE = "certificate-of-attendance", _("The Certificate of Attendance")
+    NURSES_CE = "ce-for-nurses", _("CE for nurses")
+    EXPERIENTIAL = "experiential-workshop", _("The Experiential Workshop")
+
+
+class InquiryRecipient(models.Model):
+    """Who receives the inquiries about one topic."""
+
+    topic = models.CharField(_("topic"), max_length=40, choices=InquiryTopic.choices, unique=True)
+    email = models.EmailField(_("send to"))
+
+    class Meta:
+        ordering = ("topic",)
+        verbose_name = _("inquiry recipient")
+        verbose_name_plural = _("inquiry recipients")
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()} → {self.email}"
+
+
+class Inquiry(models.Model):
+    """A message a visitor sent through a contact form."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ANSWERED = "answered", _("Answered")
+
+    topic = models.CharField(_("topic"), max_length=40, choices=InquiryTopic.choices)
+    name = models.CharField(_("name"), max_length=120)
+    email = models.EmailField(_("email"))
+    message = models.TextField(_("message"), max_length=5000)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    created_at = models.DateTimeField(_("received"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()} · {self.email}"

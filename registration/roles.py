@@ -39,6 +39,9 @@ COORDINATOR_PERMISSIONS = {
         "intakequestion": ("view", "add", "change"),
         # The status of intakes only; the answers need the clinical reviewer permission.
         "intake": ("view",),
+        "interestsignup": ("view",),
+        "inquiry": ("view", "change"),
+        "inquiryrecipient": ("view", "add", "change"),
     },
     "certificates": {
         "certificate": ("view", "change"),

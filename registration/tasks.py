@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .services import attendance, emails, orders, waitlist
+from .services import attendance, emails, interest, orders, waitlist
 
 
 @shared_task(
@@ -59,3 +59,9 @@ def roster_email_send(
         message=message,
         key=key,
     )
+
+
+@shared_task
+def interest_notify() -> int:
+    """Email the interest lists about newly published sessions, once per subscriber each."""
+    return interest.interest_notify_published(now=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_gated
+from . import views, views_contact, views_gated
 
 app_name = "registration"
 
@@ -27,5 +27,14 @@ urlpatterns = [
     path("intake/withdraw/", views_gated.intake_withdraw, name="intake_withdraw"),
     path("staff/intakes/", views_gated.intake_review_list, name="intake_review_list"),
     path("staff/intakes/<int:pk>/", views_gated.intake_review, name="intake_review"),
+    path("trainings/<slug:slug>/interest/", views_gated.interest_signup, name="interest"),
+    path("interest/confirm/<str:token>/", views_gated.interest_confirm, name="interest_confirm"),
+    path(
+        "interest/unsubscribe/<str:token>/",
+        views_gated.interest_unsubscribe,
+        name="interest_unsubscribe",
+    ),
+    path("contact/", views_contact.contact, name="contact"),
+    path("contact/<slug:topic>/", views_contact.contact_topic, name="contact_topic"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from catalog.selectors import published_offerings
+
 from . import selectors
-from .forms import IntakeForm, IntakeReviewForm
+from .forms import IntakeForm, IntakeReviewForm, InterestForm
 from .models import Intake
 from .services import intake as intake_services
-from .services import invitations
+from .services import interest, invitations
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -128,4 +130,62 @@ def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
         "registration/intake_review.html",
         {"intake": found, "answers": answers, "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def interest_signup(request: HttpRequest, slug: str) -> HttpResponse:
+    """Leave a name and email to hear when an offering's dates are published."""
+    offering = get_object_or_404(published_offerings(), slug=slug)
+    form = InterestForm(request.POST or None)
+    if request.method == "POST" and form.is_spam:
+        return render(request, "registration/interest_thanks.html", {"offering": offering})
+    if request.method == "POST" and form.is_valid():
+        interest.interest_signup(
+            offering=offering,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            now=timezone.now(),
+        )
+        return render(request, "registration/interest_thanks.html", {"offering": offering})
+    return render(
+        request,
+        "registration/interest_signup.html",
+        {"offering": offering, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def interest_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation email; confirming is a POST, so a mail scanner following
+    the link confirms nothing."""
+    return _interest_link(request, token, action="confirm")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def interest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    return _interest_link(request, token, action="unsubscribe")
+
+
+def _interest_link(request: HttpRequest, token: str, *, action: str) -> HttpResponse:
+    done = None
+    try:
+        if request.method == "POST" and action == "confirm":
+            signup, done = interest.interest_confirm(token=token, now=timezone.now())
+        elif request.method == "POST":
+            signup, done = interest.interest_unsubscribe(token=token, now=timezone.now())
+        else:
+            signup = interest.interest_check(token=token)
+    except interest.InterestLinkRefused as refused:
+        return render(
+            request,
+            "registration/interest_link.html",
+            {"reason": str(refused), "action": action},
+            status=404,
+        )
+    return render(
+        request,
+        "registration/interest_link.html",
+        {"signup": signup, "action": action, "done": done},
     )

@@ -1,9 +1,11 @@
 """Gated offerings in Django admin: practicum invitations (create, revoke, status); intake
 questions; intakes, whose status only is shown here (clinical reviewers read the answers on
-their own page, where every view is recorded); the intake access log."""
+their own page, where every view is recorded); the intake access log; interest lists; contact
+inquiries and who receives them."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -12,7 +14,16 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.models import Offering
 
-from ..models import Intake, IntakeAccessLog, IntakeQuestion, Invitation
+from ..models import (
+    Inquiry,
+    InquiryRecipient,
+    Intake,
+    IntakeAccessLog,
+    IntakeQuestion,
+    InterestSignup,
+    Invitation,
+)
+from ..services.inquiries import inquiry_mark_answered
 from ..services.intake import may_see_answers
 from ..services.invitations import invitation_create, invitation_revoke
 
@@ -179,3 +190,82 @@ class IntakeAccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(InterestSignup)
+class InterestSignupAdmin(admin.ModelAdmin):
+    """Who is on each offering's interest list; visitors sign up and leave by themselves."""
+
+    list_display = ("email", "name", "offering", "status", "created_at", "notified")
+    list_filter = ("offering",)
+    list_select_related = ("offering",)
+    search_fields = ("email", "name")
+    fields = (
+        "offering",
+        "name",
+        "email",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "notified",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(notification_count=Count("notifications"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("status"))
+    def status(self, signup: InterestSignup) -> str:
+        return signup.status
+
+    @admin.display(description=gettext_lazy("emails about dates"))
+    def notified(self, signup: InterestSignup) -> int:
+        return signup.notification_count
+
+
+@admin.register(InquiryRecipient)
+class InquiryRecipientAdmin(admin.ModelAdmin):
+    """Without one for a topic, its inquiries go to the training coordinator's address."""
+
+    list_display = ("topic", "email")
+    fields = ("topic", "email")
+
+
+@admin.register(Inquiry)
+class InquiryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "topic", "name", "email", "status")
+    list_filter = ("status", "topic")
+    search_fields = ("name", "email", "message")
+    date_hierarchy = "created_at"
+    actions = ("mark_answered",)
+    fields = ("topic", "name", "email", "message", "status", "created_at", "answered_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description=gettext_lazy("Mark the selected inquiries answered"), permissions=("change",)
+    )
+    def mark_answered(self, request, queryset):
+        now = timezone.now()
+        count = sum(inquiry_mark_answered(inquiry=i, now=now) for i in queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d inquiry marked answered.", "%(n)d inquiries marked answered.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )

@@ -16,10 +16,14 @@ def email_queue(
     order: Order | None = None,
     enrolment: Enrolment | None = None,
     waitlist_entry: WaitlistEntry | None = None,
+    **links,
 ) -> OutboundEmail:
-    """Record the email in the current transaction and queue its sending after commit."""
+    """Record the email in the current transaction and queue its sending after commit.
+
+    `links` are the outbox's other foreign keys (interest_signup=..., inquiry=...).
+    """
     email = OutboundEmail.objects.create(
-        kind=kind, to=to, order=order, enrolment=enrolment, waitlist_entry=waitlist_entry
+        kind=kind, to=to, order=order, enrolment=enrolment, waitlist_entry=waitlist_entry, **links
     )
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email
@@ -53,6 +57,9 @@ def _render(email: OutboundEmail) -> tuple[str, str, list[tuple[str, bytes, str]
         "order": order,
         "enrolment": email.enrolment,
         "entry": email.waitlist_entry,
+        "signup": email.interest_signup,
+        "notification": email.interest_notification,
+        "inquiry": email.inquiry,
         "site": SiteSettings.current(),
         "site_url": settings.SITE_URL,
     }
