@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Session
+from polaris.admin import ReadOnlyInline
 from registration.selectors import trainee_name
 
 from . import evaluations
@@ -71,19 +72,7 @@ class SubmittedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class _ReadOnlyInline(ReadOnlyInline):
     def has_view_permission(self, request, obj=None):
         # Part of the evaluation: whoever may read the evaluation reads its ratings.
         return request.user.has_perm("certificates.view_evaluation")

@@ -1,4 +1,5 @@
-"""The admin site: Django's, with the coordinator's dashboard on its index page."""
+"""The admin site: Django's, with the coordinator's dashboard on its index page; and the
+read-only pieces shared by the apps' admins."""
 
 from django.contrib import admin
 from django.utils import timezone
@@ -24,3 +25,21 @@ class PolarisAdminSite(admin.AdminSite):
                 season = default_season(now=now)
             context["dashboard"] = dashboard(now=now, season=season)
         return super().index(request, context)
+
+
+class ReadOnlyAdminMixin:
+    """Records kept for the archive: shown in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.models import Offering
+from polaris.admin import ReadOnlyAdminMixin
 
 from ..models import (
     Inquiry,
@@ -128,7 +129,7 @@ class IntakeQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Intake)
-class IntakeAdmin(admin.ModelAdmin):
+class IntakeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The status of each intake, never its answers nor the reviewer's note."""
 
     list_display = ("trainee", "status", "submitted_at", "reviewed_at", "approved_until", "review")
@@ -147,15 +148,6 @@ class IntakeAdmin(admin.ModelAdmin):
         "review",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_list_display(self, request):
         if may_see_answers(request.user):
@@ -177,23 +169,14 @@ class IntakeAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntakeAccessLog)
-class IntakeAccessLogAdmin(admin.ModelAdmin):
+class IntakeAccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("viewed_at", "viewed_by", "intake")
     list_select_related = ("viewed_by", "intake__trainee")
     readonly_fields = ("viewed_at", "viewed_by", "intake")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(InterestSignup)
-class InterestSignupAdmin(admin.ModelAdmin):
+class InterestSignupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who is on each offering's interest list; visitors sign up and leave by themselves."""
 
     list_display = ("email", "name", "offering", "status", "created_at", "notified")
@@ -214,15 +197,6 @@ class InterestSignupAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(notification_count=Count("notifications"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("status"))
     def status(self, signup: InterestSignup) -> str:

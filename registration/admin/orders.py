@@ -21,6 +21,7 @@ from catalog.formatting import format_cents
 from catalog.forms import CentsField
 from catalog.models import CreditType, Session
 from catalog.selectors import upcoming_sessions_q
+from polaris.admin import ReadOnlyInline
 
 from ..models import (
     Enrolment,
@@ -58,17 +59,6 @@ def money(field: str, label):
         return format_cents(getattr(obj, field))
 
     return show
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

@@ -396,9 +396,16 @@ class RosterAdmin(admin.ModelAdmin):
         self.message_user(request, text, level)
         return HttpResponseRedirect(self.certificates_url(session.pk))
 
-    def _filename(self, session: Session, kind: str, extension: str) -> str:
+    def _download(
+        self, content: bytes, content_type: str, session: Session, kind: str, extension: str
+    ) -> HttpResponse:
+        """An attachment named after the session, e.g. roster-module-1-2027-06-21.csv."""
         day = timezone.localtime(session.starts_at).date().isoformat() if session.starts_at else ""
-        return f"{kind}-{slugify(session.offering.label)}-{day}.{extension}"
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"{kind}-{slugify(session.offering.label)}-{day}.{extension}"
+        )
+        return response
 
     @admin.action(description=_("Export CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
@@ -410,11 +417,7 @@ class RosterAdmin(admin.ModelAdmin):
             now=timezone.now(),
             enrolment_ids=list(queryset.values_list("pk", flat=True)),
         )
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(
-            True, self._filename(session, "roster", "csv")
-        )
-        return response
+        return self._download(content, "text/csv; charset=utf-8", session, "roster", "csv")
 
     @admin.action(description=_("Print the sign-in sheet (PDF)"), permissions=["view"])
     def sign_in_sheet(self, request, queryset):
@@ -426,11 +429,7 @@ class RosterAdmin(admin.ModelAdmin):
             now=timezone.now(),
             enrolment_ids=list(queryset.values_list("pk", flat=True)),
         )
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition_header(
-            True, self._filename(session, "sign-in-sheet", "pdf")
-        )
-        return response
+        return self._download(content, "application/pdf", session, "sign-in-sheet", "pdf")
 
     @admin.action(description=_("Email the roster…"), permissions=["change"])
     def email_roster(self, request, queryset):
