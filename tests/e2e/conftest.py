@@ -79,3 +79,17 @@ def screenshot():
         return path
 
     return save
+
+
+@pytest.fixture
+def fake_stripe(settings, live_server):
+    """Stripe's fake, whose hosted /pay page sends its signed webhook to the live server."""
+    from tests.fakes.stripe_server import FakeStripe
+
+    with FakeStripe(webhook_url=f"{live_server.url}/stripe/webhook/") as fake:
+        settings.STRIPE_SECRET_KEY = fake.api_key
+        settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
+        settings.STRIPE_API_BASE = fake.url
+        settings.STRIPE_MAX_NETWORK_RETRIES = 0
+        settings.STRIPE_TIMEOUT_SECONDS = 5
+        yield fake

@@ -1,7 +1,8 @@
 """Every public page: zero axe-core violations at WCAG 2.1 A and AA, no sideways scrolling."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+
+from tests.e2e.a11y import assert_accessible
 
 pytestmark = [
     pytest.mark.e2e,
@@ -20,21 +21,7 @@ PUBLIC_PAGES = [
     "/accounts/signup/",
     "/contact/",
 ]
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 WIDTHS = (375, 1280)
-
-_axe = Axe()
-
-
-def _report(violations: list[dict]) -> str:
-    """Each violation's rule, help text and offending nodes, as a failing test prints them."""
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation.get('impact')}): {violation['help']}")
-        for node in violation["nodes"]:
-            summary = " ".join(node.get("failureSummary", "").split())
-            lines.append(f"    {node['target']}: {summary}")
-    return "\n".join(lines)
 
 
 def _open(page, url: str) -> None:
@@ -45,8 +32,7 @@ def _open(page, url: str) -> None:
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_public_page_has_no_wcag_21_aa_violations(live_server, page, path):
     _open(page, f"{live_server.url}{path}")
-    violations = _axe.run(page, options=WCAG_21_AA).response["violations"]
-    assert not violations, f"{path}:\n{_report(violations)}"
+    assert_accessible(page, path)
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
