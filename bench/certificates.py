@@ -18,7 +18,7 @@ With the worker stopped, `... render` issues a sample more and times, in one pro
 alternately, the pipeline's render step (certificates.services.certificate_render: the
 record, its HTML, WeasyPrint, the stored PDF) and a bare WeasyPrint render of the same HTML;
 the ratio of their medians is compared with a target (<= 1.0). The HTML alone and the email
-step (certificates.services.certificate_email) are timed too, to show where time goes.
+step (certificates.services.certificate_deliver, once the PDF is kept) are timed too, to show where time goes.
 
 Results go to bench/results/certificates.json. The run fails (non-zero exit) when a
 certificate is not delivered, or the mail server did not get its PDF; a missed target is
@@ -252,7 +252,8 @@ def pipeline(session_id: int) -> dict[str, Any]:
 
 
 def _html(certificate) -> str:
-    """The certificate's HTML, exactly as the pipeline hands it to WeasyPrint."""
+    """The certificate's HTML document as it stands on its own, linking its stylesheet: what
+    WeasyPrint alone is given (the pipeline hands it the same, with the stylesheet parsed)."""
     from certificates import rendering
 
     return rendering.certificate_html(certificate)
@@ -316,7 +317,7 @@ def render(session_id: int) -> dict[str, Any]:
     """With no worker running: issue a sample roster's certificates (their delivery stays
     queued), then time the pipeline's render step and a bare render of the same HTML,
     alternately, in this process; the first of each only warms up."""
-    from certificates.services import certificate_email, certificate_render
+    from certificates.services import certificate_deliver, certificate_render
 
     report = _issue(session_id)
     certificates = sorted(report.issued, key=lambda c: c.pk)
@@ -343,7 +344,7 @@ def render(session_id: int) -> dict[str, Any]:
             else:
                 raise SystemExit(f"certificate {certificate.pk} was not rendered")
         started = time.perf_counter()
-        if not certificate_email(certificate_id=certificate.pk):
+        if not certificate_deliver(certificate_id=certificate.pk):
             raise SystemExit(f"certificate {certificate.pk} was not emailed")
         email_time = ms_since(started)
         if index:

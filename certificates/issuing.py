@@ -87,32 +87,26 @@ def session_certificates_issue(
     Idempotent: a certificate already issued is reported as such and not queued again.
     Each delivery is queued once its certificate is committed.
     """
-    from .services import CertificateRefused, certificate_issue
+    from .services import certificates_issue
 
     report = IssueReport()
     enrolments = _enrolments(session, enrolment_ids, now)
-    existing = set(
-        Certificate.objects.filter(
-            enrolment__in=enrolments, status=Certificate.Status.VALID
-        ).values_list("pk", flat=True)
-    )
+    attended = []
     for enrolment in enrolments:
-        if enrolment.attendance != Enrolment.Attendance.ATTENDED:
+        if enrolment.attendance == Enrolment.Attendance.ATTENDED:
+            attended.append(enrolment.pk)
+        else:
             report.refused.append((enrolment, _not_attended_reason(enrolment)))
-            continue
-        kinds = [Certificate.Kind.ATTENDANCE]
-        if enrolment.credit_type_id:
-            kinds.append(Certificate.Kind.CE)
-        for kind in kinds:
-            try:
-                certificate = certificate_issue(enrolment=enrolment, kind=kind, now=now, by=by)
-            except CertificateRefused as refusal:
-                reason = str(refusal.args[0]) if refusal.args else _("refused")
-                report.refused.append((enrolment, reason))
-                if kind == Certificate.Kind.ATTENDANCE:
-                    break  # no CE certificate without the attendance it rests on
-                continue
-            (report.already if certificate.pk in existing else report.issued).append(certificate)
+    outcome = certificates_issue(enrolment_ids=attended, now=now, by=by)
+    report.issued.extend(outcome.issued)
+    report.already.extend(outcome.already)
+    # Refusals in the roster's order, naming the roster's own entries.
+    entries = {enrolment.pk: enrolment for enrolment in enrolments}
+    report.refused.extend(
+        (entries[enrolment.pk], reason) for enrolment, _, reason in outcome.refused
+    )
+    position = {enrolment.pk: index for index, enrolment in enumerate(enrolments)}
+    report.refused.sort(key=lambda refusal: position[refusal[0].pk])
     logger.info(
         "Certificates for session %s: %d issued, %d already issued, %d refused",
         session.pk,

@@ -21,6 +21,10 @@ ATTENDANCE_TEMPLATE = "certificates/pdf/attendance.html"
 # CE certificates by credit type code; any other credit type gets the generic CE layout.
 CE_TEMPLATES = {"apa": "certificates/pdf/ce_apa.html", "brn": "certificates/pdf/ce_brn.html"}
 CE_TEMPLATE = "certificates/pdf/ce.html"
+# The certificates' stylesheet, a static file: linked from a certificate rendered on its own,
+# handed to WeasyPrint already parsed when the pipeline renders one (see polaris.pdf).
+CERTIFICATE_STYLESHEET = "pdf/certificate.css"
+QR_MASK = 0
 TRANSCRIPT_TEMPLATE = "certificates/pdf/transcript.html"
 
 
@@ -38,8 +42,9 @@ def fonts() -> dict[str, str]:
 
 
 def qr_data_uri(url: str) -> str:
-    """An SVG QR code of the URL, ready for <img src>."""
-    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=0)
+    """An SVG QR code of the URL, ready for <img src>. Any of the eight masks is valid and
+    scans alike; choosing the best one costs segno more than the rest of the page's HTML."""
+    return segno.make(url, error="m", micro=False, mask=QR_MASK).svg_data_uri(scale=4, border=0)
 
 
 def image_data_uri(file) -> str | None:
@@ -81,20 +86,27 @@ def certificate_context(certificate: Certificate) -> dict:
             "course": certificate.course_title,
             "dates": certificate.session_dates,
         },
-        "fonts": fonts(),
         "qr": qr_data_uri(url),
         "verify_url": url,
         "signature": image_data_uri(credit_type.signature) if credit_type else None,
     }
 
 
-def certificate_html(certificate: Certificate) -> str:
-    return render_to_string(certificate_template(certificate), certificate_context(certificate))
+def certificate_html(certificate: Certificate, *, linked_stylesheet: bool = True) -> str:
+    """The certificate as an HTML document, linking its stylesheet (relative to the static
+    files) unless the caller applies it itself."""
+    context = certificate_context(certificate)
+    context["stylesheet"] = CERTIFICATE_STYLESHEET if linked_stylesheet else None
+    return render_to_string(certificate_template(certificate), context)
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF: letter landscape, one page."""
-    return render_pdf(certificate_html(certificate), base_url=static_base_url())
+    return render_pdf(
+        certificate_html(certificate, linked_stylesheet=False),
+        base_url=static_base_url(),
+        stylesheets=(CERTIFICATE_STYLESHEET,),
+    )
 
 
 @dataclass(frozen=True)

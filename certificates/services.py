@@ -9,6 +9,7 @@ renders and emails once.
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from kombu.exceptions import OperationalError
 from catalog.formatting import PACIFIC, format_session_date
 from catalog.models import CreditType, OfferingCredit, Session, SiteSettings
 from catalog.professions import Profession
+from polaris.mail import send_reusing_connection
 from registration.models import Enrolment, OrderEvent, TraineeProfile
 
 from .models import Certificate
@@ -97,8 +99,9 @@ def _check_attended(enrolment: Enrolment, now: datetime) -> None:
         raise CertificateRefused(_("The session has not ended yet."))
 
 
-def _ce_credits(enrolment: Enrolment, profile: TraineeProfile | None):
-    """The CE credits this enrolment earns, once every condition of a CE certificate holds."""
+def _ce_credits(enrolment: Enrolment, profile: TraineeProfile | None, offering_credits: dict):
+    """The CE credits this enrolment earns, once every condition of a CE certificate holds.
+    `offering_credits` maps (offering id, credit type id) to the credits the offering carries."""
     credit_type = enrolment.credit_type
     if credit_type is None:
         raise CertificateRefused(_("This registration has no CE credit."))
@@ -123,11 +126,9 @@ def _ce_credits(enrolment: Enrolment, profile: TraineeProfile | None):
         raise CertificateRefused(
             _("The CE certificate is issued once the trainee submits the course evaluation.")
         )
-    credit = OfferingCredit.objects.filter(
-        offering_id=enrolment.session.offering_id, credit_type=credit_type
-    ).first()
-    if credit is not None:
-        return credit.credits
+    credits = offering_credits.get((enrolment.session.offering_id, credit_type.pk))
+    if credits is not None:
+        return credits
     if enrolment.order_line_id and enrolment.order_line.ce_credits:
         return enrolment.order_line.ce_credits
     raise CertificateRefused(
@@ -155,74 +156,156 @@ def _queue_delivery(certificate_id: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Issuance:
+    """What issuing did: certificates newly issued (their delivery queued once committed),
+    those that were there already (nothing queued again), and each refusal with its reason."""
+
+    issued: list[Certificate] = field(default_factory=list)
+    already: list[Certificate] = field(default_factory=list)
+    refused: list[tuple[Enrolment, str, str]] = field(default_factory=list)  # (…, kind, reason)
+
+
+def _new_certificate(
+    enrolment: Enrolment, kind: str, *, version: int, offering_credits: dict, now: datetime
+) -> Certificate:
+    """The certificate this enrolment earns, snapshotting what it certifies; refused (with
+    the reason) when a condition does not hold."""
+    _check_attended(enrolment, now)
+    profile = _profile(enrolment)
+    if profile is None or not profile.legal_name.strip():
+        raise CertificateRefused(
+            _("The trainee has not given their legal name yet: their profile needs it.")
+        )
+    credit_type, credits = None, None
+    if kind == Certificate.Kind.CE:
+        credits = _ce_credits(enrolment, profile, offering_credits)
+        credit_type = enrolment.credit_type
+    offering = enrolment.session.offering
+    license_type = ""
+    if profile.profession and profile.profession != Profession.OTHER:
+        license_type = str(Profession(profile.profession).label)
+    return Certificate(
+        enrolment=enrolment,
+        trainee=enrolment.trainee,
+        kind=kind,
+        credit_type=credit_type,
+        credits=credits,
+        hours=offering.hours,
+        legal_name=profile.legal_name.strip(),
+        license_type=license_type,
+        license_number=profile.license_number,
+        license_state=profile.license_state,
+        course_title=offering.display_title,
+        session_dates=session_dates_text(enrolment.session),
+        version=version,
+        issued_at=now,
+    )
+
+
+def certificates_issue(
+    *, enrolment_ids: Iterable[int], now: datetime, by=None, kinds: Iterable[str] | None = None
+) -> Issuance:
+    """Issue the certificates of these enrolments in one transaction, and queue their
+    delivery once it commits: of the given kinds, or (without kinds) what each has earned —
+    the Certificate of Attendance, and the CE certificate when it bought CE. A refusal is
+    reported with its reason and the rest goes ahead; an enrolment refused its Certificate
+    of Attendance is not considered for the CE certificate, which rests on the same
+    attendance.
+
+    Idempotent: an enrolment's valid certificate of a kind is reported as already there.
+    Built for a whole roster: the enrolments are locked and what issuing reads is fetched
+    in a handful of queries, whatever their number.
+    """
+    wanted = [Certificate.Kind(kind) for kind in kinds] if kinds is not None else None
+    outcome = Issuance()
+    with transaction.atomic():
+        enrolments = list(
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related(
+                "session__offering",
+                "credit_type",
+                "trainee__trainee_profile",
+                "order_line",
+                "evaluation",
+            )
+            .filter(pk__in=list(enrolment_ids))
+            .order_by("pk")
+        )
+        ids = [enrolment.pk for enrolment in enrolments]
+        existing = {
+            (certificate.enrolment_id, certificate.kind): certificate
+            for certificate in Certificate.objects.filter(
+                enrolment_id__in=ids, status=Certificate.Status.VALID
+            )
+        }
+        versions = {
+            (row["enrolment_id"], row["kind"]): row["last"]
+            for row in Certificate.objects.filter(enrolment_id__in=ids)
+            .values("enrolment_id", "kind")
+            .annotate(last=Max("version"))
+        }
+        offering_credits = {
+            (credit.offering_id, credit.credit_type_id): credit.credits
+            for credit in OfferingCredit.objects.filter(
+                offering_id__in={enrolment.session.offering_id for enrolment in enrolments}
+            )
+        }
+        new: list[Certificate] = []
+        for enrolment in enrolments:
+            kinds_here = wanted or [Certificate.Kind.ATTENDANCE] + (
+                [Certificate.Kind.CE] if enrolment.credit_type_id else []
+            )
+            for kind in kinds_here:
+                found = existing.get((enrolment.pk, kind))
+                if found is not None:
+                    outcome.already.append(found)
+                    continue
+                try:
+                    new.append(
+                        _new_certificate(
+                            enrolment,
+                            kind,
+                            version=versions.get((enrolment.pk, kind), 0) + 1,
+                            offering_credits=offering_credits,
+                            now=now,
+                        )
+                    )
+                except CertificateRefused as refusal:
+                    reason = str(refusal.args[0]) if refusal.args else _("refused")
+                    outcome.refused.append((enrolment, kind, reason))
+                    if kind == Certificate.Kind.ATTENDANCE:
+                        break
+        outcome.issued.extend(Certificate.objects.bulk_create(new))
+        OrderEvent.objects.bulk_create(
+            OrderEvent(
+                order_id=certificate.enrolment.order_line.order_id,
+                actor=by,
+                action="certificate issued",
+                message=_("%(kind)s issued for %(session)s (code %(code)s).")
+                % {
+                    "kind": _certificate_name(certificate),
+                    "session": certificate.enrolment.session,
+                    "code": certificate.code,
+                },
+            )
+            for certificate in outcome.issued
+            if certificate.enrolment.order_line_id
+        )
+        issued_ids = [certificate.pk for certificate in outcome.issued]
+        transaction.on_commit(lambda: [_queue_delivery(pk) for pk in issued_ids])
+    return outcome
+
+
 def certificate_issue(*, enrolment: Enrolment, kind: str, now: datetime, by=None) -> Certificate:
     """Issue the trainee's certificate of that kind for this enrolment, and queue its delivery.
 
     Idempotent: an enrolment's valid certificate of a kind is returned as it is.
     """
-    kind = Certificate.Kind(kind)
-    with transaction.atomic():
-        enrolment = (
-            Enrolment.objects.select_for_update(of=("self",))
-            .select_related(
-                "session__offering", "credit_type", "trainee__trainee_profile", "order_line"
-            )
-            .get(pk=enrolment.pk)
-        )
-        existing = Certificate.objects.filter(
-            enrolment=enrolment, kind=kind, status=Certificate.Status.VALID
-        ).first()
-        if existing is not None:
-            return existing
-        _check_attended(enrolment, now)
-        profile = _profile(enrolment)
-        if profile is None or not profile.legal_name.strip():
-            raise CertificateRefused(
-                _("The trainee has not given their legal name yet: their profile needs it.")
-            )
-        credit_type, credits = None, None
-        if kind == Certificate.Kind.CE:
-            credits = _ce_credits(enrolment, profile)
-            credit_type = enrolment.credit_type
-        version = (
-            Certificate.objects.filter(enrolment=enrolment, kind=kind).aggregate(
-                last=Max("version")
-            )["last"]
-            or 0
-        ) + 1
-        offering = enrolment.session.offering
-        license_type = ""
-        if profile.profession and profile.profession != Profession.OTHER:
-            license_type = str(Profession(profile.profession).label)
-        certificate = Certificate.objects.create(
-            enrolment=enrolment,
-            trainee=enrolment.trainee,
-            kind=kind,
-            credit_type=credit_type,
-            credits=credits,
-            hours=offering.hours,
-            legal_name=profile.legal_name.strip(),
-            license_type=license_type,
-            license_number=profile.license_number,
-            license_state=profile.license_state,
-            course_title=offering.display_title,
-            session_dates=session_dates_text(enrolment.session),
-            version=version,
-            issued_at=now,
-        )
-        _log(
-            certificate,
-            by=by,
-            action="certificate issued",
-            message=_("%(kind)s issued for %(session)s (code %(code)s).")
-            % {
-                "kind": _certificate_name(certificate),
-                "session": enrolment.session,
-                "code": certificate.code,
-            },
-        )
-        transaction.on_commit(lambda: _queue_delivery(certificate.pk))
-    return certificate
+    outcome = certificates_issue(enrolment_ids=[enrolment.pk], kinds=[kind], now=now, by=by)
+    if outcome.refused:
+        raise CertificateRefused(outcome.refused[0][2])
+    return (outcome.issued or outcome.already)[0]
 
 
 def certificates_issue_for_enrolment(
@@ -230,17 +313,14 @@ def certificates_issue_for_enrolment(
 ) -> list[Certificate]:
     """The Certificate of Attendance, plus the CE certificate when it can be issued already
     (a CE refusal, e.g. the evaluation still missing, is not an error here)."""
-    issued = [
-        certificate_issue(enrolment=enrolment, kind=Certificate.Kind.ATTENDANCE, now=now, by=by)
-    ]
-    if enrolment.credit_type_id:
-        try:
-            issued.append(
-                certificate_issue(enrolment=enrolment, kind=Certificate.Kind.CE, now=now, by=by)
-            )
-        except CertificateRefused as refusal:
-            logger.info("No CE certificate for enrolment %s yet: %s", enrolment.pk, refusal)
-    return issued
+    outcome = certificates_issue(enrolment_ids=[enrolment.pk], now=now, by=by)
+    for _enrolment, kind, reason in outcome.refused:
+        if kind == Certificate.Kind.ATTENDANCE:
+            raise CertificateRefused(reason)
+        logger.info("No CE certificate for enrolment %s yet: %s", enrolment.pk, reason)
+    return sorted(
+        outcome.issued + outcome.already, key=lambda c: c.kind != Certificate.Kind.ATTENDANCE
+    )
 
 
 def _lock(certificate: Certificate) -> Certificate:
@@ -368,6 +448,30 @@ def _for_delivery():
     )
 
 
+def _store_pdf(certificate: Certificate, pdf: bytes) -> None:
+    """Keep the rendered PDF of a locked certificate that has none yet."""
+    certificate.pdf.save(pdf_filename(certificate), ContentFile(pdf), save=False)
+    certificate.rendered_at = timezone.now()
+    fields = ["pdf", "rendered_at"]
+    if certificate.delivery in (Certificate.Delivery.QUEUED, Certificate.Delivery.FAILED):
+        certificate.delivery = Certificate.Delivery.RENDERED
+        certificate.delivery_error = ""
+        fields += ["delivery", "delivery_error"]
+    certificate.save(update_fields=fields)
+
+
+def _keep_pdf(certificate_id: int, pdf: bytes) -> bool:
+    """Keep a rendered PDF unless another run kept one first; True if this one was kept.
+    It is committed before anything is emailed, so a worker dying while it sends the email
+    leaves the certificate rendered, and the PDF is not drawn again."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+        if certificate.pdf:
+            return False
+        _store_pdf(certificate, pdf)
+    return True
+
+
 def certificate_render(*, certificate_id: int) -> bool:
     """Render the certificate's PDF unless this version already has one; True if rendered now.
 
@@ -378,20 +482,7 @@ def certificate_render(*, certificate_id: int) -> bool:
     certificate = _for_delivery().get(pk=certificate_id)
     if certificate.pdf or certificate.status != Certificate.Status.VALID:
         return False
-    pdf = certificate_pdf(certificate)
-    with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
-        if certificate.pdf:
-            return False
-        certificate.pdf.save(pdf_filename(certificate), ContentFile(pdf), save=False)
-        certificate.rendered_at = timezone.now()
-        fields = ["pdf", "rendered_at"]
-        if certificate.delivery in (Certificate.Delivery.QUEUED, Certificate.Delivery.FAILED):
-            certificate.delivery = Certificate.Delivery.RENDERED
-            certificate.delivery_error = ""
-            fields += ["delivery", "delivery_error"]
-        certificate.save(update_fields=fields)
-    return True
+    return _keep_pdf(certificate_id, certificate_pdf(certificate))
 
 
 def certificate_pdf_bytes(*, certificate: Certificate) -> bytes:
@@ -408,8 +499,9 @@ def certificate_pdf_bytes(*, certificate: Certificate) -> bytes:
     return certificate_pdf(certificate)
 
 
-def certificate_message(certificate: Certificate) -> EmailMessage:
-    """The email that carries a certificate: a short text and the PDF attached."""
+def certificate_message(certificate: Certificate, pdf: bytes | None = None) -> EmailMessage:
+    """The email that carries a certificate: a short text and the PDF attached (the stored
+    one unless given)."""
     context = {
         "certificate": certificate,
         "name": _certificate_name(certificate),
@@ -425,23 +517,36 @@ def certificate_message(certificate: Certificate) -> EmailMessage:
         body=body.strip() + "\n",
         to=[certificate.trainee.email],
     )
-    with certificate.pdf.open("rb") as pdf:
-        message.attach(pdf_filename(certificate), pdf.read(), "application/pdf")
+    if pdf is None:
+        with certificate.pdf.open("rb") as stored:
+            pdf = stored.read()
+    message.attach(pdf_filename(certificate), pdf, "application/pdf")
     return message
 
 
-def certificate_email(*, certificate_id: int) -> bool:
-    """Email the certificate (rendering it first if need be) unless this version was
-    emailed already; True if sent now. The row stays locked while the email is sent, so
-    two runs at once send it once."""
-    certificate = Certificate.objects.only("pdf", "status").get(pk=certificate_id)
-    if not certificate.pdf and certificate.status == Certificate.Status.VALID:
-        certificate_render(certificate_id=certificate_id)
+def certificate_deliver(*, certificate_id: int) -> bool:
+    """Render the certificate's PDF unless this version has one, then email it unless it was
+    emailed already; True if emailed now.
+
+    WeasyPrint runs without a lock and its PDF is kept first (see _keep_pdf); the email is
+    then sent under the row's lock, so two runs at once send it once. The PDF just drawn is
+    attached as it is, without reading it back from storage.
+    """
+    from .rendering import certificate_pdf
+
+    certificate = _for_delivery().get(pk=certificate_id)
+    if certificate.status != Certificate.Status.VALID or certificate.emailed_at is not None:
+        return False
+    pdf = None
+    if not certificate.pdf:
+        pdf = certificate_pdf(certificate)
+        if not _keep_pdf(certificate_id, pdf):
+            pdf = None  # another run kept its PDF first: that one is the certificate
     with transaction.atomic():
         certificate = _for_delivery().select_for_update(of=("self",)).get(pk=certificate_id)
         if certificate.emailed_at is not None or certificate.status != Certificate.Status.VALID:
             return False
-        certificate_message(certificate).send()
+        send_reusing_connection(certificate_message(certificate, pdf))
         certificate.emailed_at = timezone.now()
         certificate.delivery = Certificate.Delivery.EMAILED
         certificate.delivery_error = ""

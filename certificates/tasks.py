@@ -27,8 +27,7 @@ def certificate_deliver(self, certificate_id: int) -> bool:
     retry, a duplicate or a redelivery after the worker died does no harm. Failures are
     retried with backoff; the last one marks the delivery failed, with its reason."""
     try:
-        services.certificate_render(certificate_id=certificate_id)
-        return services.certificate_email(certificate_id=certificate_id)
+        return services.certificate_deliver(certificate_id=certificate_id)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         if self.request.retries >= self.max_retries:

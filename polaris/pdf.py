@@ -13,7 +13,7 @@ from urllib.request import url2pathname
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -65,20 +65,42 @@ _per_thread = threading.local()
 IMAGE_CACHE_LIMIT = 64
 
 
-def _reusable() -> tuple[FontConfiguration, dict]:
-    """One font configuration and image cache per thread: loading the @font-face fonts and
-    the logo again for every certificate costs a fifth of a render. The image cache is kept
-    small, since each certificate's QR code is a new image."""
+def _reusable() -> tuple[FontConfiguration, dict, dict]:
+    """One font configuration, image cache and set of parsed stylesheets per thread: parsing
+    a stylesheet registers its @font-face fonts again, and that, with loading the logo, costs
+    a fifth of a render. The image cache is kept small, since each certificate's QR code is
+    a new image."""
     if not hasattr(_per_thread, "font_config"):
-        _per_thread.font_config, _per_thread.cache = FontConfiguration(), {}
+        _per_thread.font_config, _per_thread.cache, _per_thread.stylesheets = (
+            FontConfiguration(),
+            {},
+            {},
+        )
     if len(_per_thread.cache) > IMAGE_CACHE_LIMIT:
         _per_thread.cache.clear()
-    return _per_thread.font_config, _per_thread.cache
+    return _per_thread.font_config, _per_thread.cache, _per_thread.stylesheets
 
 
-def render_pdf(html: str, *, base_url: str) -> bytes:
-    """The PDF of a complete HTML document; relative URLs resolve against `base_url`."""
-    font_config, cache = _reusable()
+def _stylesheet(name: str, font_config: FontConfiguration, parsed: dict) -> CSS:
+    """The static stylesheet `name`, parsed once per thread (again when the file changes)."""
+    path = finders.find(name)
+    if path is None:
+        raise FileNotFoundError(f"no static file {name!r}")
+    key = (name, Path(path).stat().st_mtime_ns)
+    if key not in parsed:
+        parsed[key] = CSS(filename=path, url_fetcher=StaticFilesFetcher(), font_config=font_config)
+    return parsed[key]
+
+
+def render_pdf(html: str, *, base_url: str, stylesheets: tuple[str, ...] = ()) -> bytes:
+    """The PDF of a complete HTML document; relative URLs resolve against `base_url`.
+
+    `stylesheets` names static files applied to the document as if it linked them; they are
+    parsed once per thread rather than for every document.
+    """
+    font_config, cache, parsed = _reusable()
     return HTML(string=html, base_url=base_url, url_fetcher=StaticFilesFetcher()).write_pdf(
-        font_config=font_config, cache=cache
+        stylesheets=[_stylesheet(name, font_config, parsed) for name in stylesheets],
+        font_config=font_config,
+        cache=cache,
     )
