@@ -145,6 +145,7 @@ class RecordingHandler:
 
     def __init__(self):
         self.messages: list[bytes] = []
+        self.connections: list[tuple] = []  # the client's address of each message's session
         self.hold = False
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -164,6 +165,7 @@ class RecordingHandler:
         if id(session) in self._held_sessions:
             return "451 Try again later"
         self.messages.append(envelope.original_content or envelope.content)
+        self.connections.append(session.peer)
         return "250 Message accepted for delivery"
 
 
@@ -176,9 +178,11 @@ def smtp_server():
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.host, handler.port = controller.hostname, controller.port
+    handler.controller = controller
     yield handler
     handler.release.set()
-    controller.stop()
+    if controller._thread is not None:
+        controller.stop()
 
 
 def use_smtp(settings, port: int) -> None:

@@ -145,3 +145,37 @@ def test_a_version_superseded_before_delivery_is_not_sent(attended, admin_user, 
     assert "Corrected Name" in message.body
     original.refresh_from_db()
     assert not original.pdf and original.emailed_at is None
+
+
+def test_a_rosters_certificates_share_one_smtp_connection(attended, smtp_server, settings):
+    use_smtp(settings, smtp_server.port)
+    certificates = [issue_quietly(attended()) for _ in range(3)]
+
+    for certificate in certificates:
+        assert certificate_deliver.delay(certificate.pk).get() is True
+
+    assert len(smtp_server.messages) == 3
+    assert len(set(smtp_server.connections)) == 1
+
+
+def test_a_connection_the_mail_server_dropped_is_replaced_and_nothing_is_lost(
+    attended, smtp_server, settings, eager_retries
+):
+    from aiosmtpd.controller import Controller
+
+    use_smtp(settings, smtp_server.port)
+    first, second = issue_quietly(attended()), issue_quietly(attended())
+    certificate_deliver.delay(first.pk)
+    # The mail server restarts: the connection the first email used is gone.
+    smtp_server.controller.stop()
+    restarted = Controller(smtp_server, hostname="127.0.0.1", port=smtp_server.port)
+    restarted.start()
+    try:
+        certificate_deliver.delay(second.pk)
+    finally:
+        restarted.stop()
+
+    second.refresh_from_db()
+    assert second.delivery == Certificate.Delivery.EMAILED
+    assert len(smtp_server.messages) == 2
+    assert len(set(smtp_server.connections)) == 2
