@@ -1,5 +1,5 @@
 """Registration forms: the trainee profile, CE choices, payment method, moving a date, bundles,
-the experiential intake and its review, interest lists and contact inquiries."""
+the experiential intake and its review, interest lists, contact inquiries, closing an account."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
@@ -262,3 +262,29 @@ class InquiryForm(HoneypotMixin, forms.Form):
         self.helper.form_tag = False
         self.helper.layout = self.honeypot_layout("name", "email", "message")
         self.helper.add_input(Submit("send", _("Send")))
+
+
+class AccountCloseForm(forms.Form):
+    """Closing an account asks for the password, as changing it does."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password to close your account.")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's form has the token
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(
+                _("That is not your password. Enter the password you sign in with.")
+            )
+        return password

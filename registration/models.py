@@ -776,3 +776,29 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_topic_display()} · {self.email}"
+
+
+# --------------------------------------------------------------------------------------
+# Closed accounts: the trainee's login is gone; the records the CE rules keep stay theirs
+# --------------------------------------------------------------------------------------
+
+
+class AccountClosure(models.Model):
+    """That a trainee closed their account, and when. The user row stays, so that orders,
+    rosters, certificates and evaluations kept for four years remain attributed."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="account_closure", verbose_name=_("account")
+    )
+    closed_at = models.DateTimeField(_("closed"))
+
+    class Meta:
+        ordering = ("-closed_at", "-pk")
+        verbose_name = _("closed account")
+        verbose_name_plural = _("closed accounts")
+
+    def __str__(self) -> str:
+        try:
+            return self.user.trainee_profile.legal_name
+        except TraineeProfile.DoesNotExist:
+            return self.user.get_username()

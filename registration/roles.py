@@ -42,6 +42,7 @@ COORDINATOR_PERMISSIONS = {
         "interestsignup": ("view",),
         "inquiry": ("view", "change"),
         "inquiryrecipient": ("view", "add", "change"),
+        "accountclosure": ("view",),
     },
     "certificates": {
         "certificate": ("view", "change"),

@@ -10,6 +10,8 @@ from django.db.models.functions import Coalesce
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType, Offering, OfferingCredit, Session
 from catalog.professions import Profession
+from certificates.models import Certificate
+from certificates.selectors import valid_certificates
 
 from .models import (
     CartItem,
@@ -474,3 +476,48 @@ def intake_current(*, trainee) -> Intake | None:
 
 def intake_questions() -> list[IntakeQuestion]:
     return list(IntakeQuestion.objects.filter(active=True).order_by("position", "pk"))
+
+
+# --------------------------------------------------------------------------------------
+# Closing an account
+# --------------------------------------------------------------------------------------
+
+
+def registrations_not_over(*, trainee, now: datetime) -> QuerySet[Enrolment]:
+    """Confirmed registrations whose session has not ended. An account cannot be closed
+    while it has any: the center would have no way left to reach the trainee about them."""
+    return (
+        Enrolment.objects.filter(trainee=trainee, status=Enrolment.Status.CONFIRMED)
+        .filter(Q(session__ends_at__gt=now) | Q(session__ends_at__isnull=True))
+        .select_related("session__offering")
+        .order_by("session__starts_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class AccountClosureSummary:
+    """What the "Close my account" page tells the trainee before they confirm."""
+
+    registrations_not_over: list[Enrolment]
+    pending_orders: list[Order]
+    # Valid certificates, to download while the trainee still can sign in.
+    certificates: list[Certificate]
+
+    @property
+    def can_close(self) -> bool:
+        return not self.registrations_not_over
+
+
+def account_closure_summary(*, trainee, now: datetime) -> AccountClosureSummary:
+    return AccountClosureSummary(
+        registrations_not_over=list(registrations_not_over(trainee=trainee, now=now)),
+        pending_orders=list(
+            Order.objects.filter(trainee=trainee, status=Order.Status.PENDING).order_by("pk")
+        ),
+        certificates=list(
+            valid_certificates()
+            .filter(trainee=trainee)
+            .select_related("enrolment__session")
+            .order_by("enrolment__session__starts_at", "kind", "pk")
+        ),
+    )

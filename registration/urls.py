@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views, views_contact, views_gated
+from . import views, views_account, views_contact, views_gated
 
 app_name = "registration"
 
 urlpatterns = [
     path("my/", views.my_trainings, name="my_trainings"),
     path("account/profile/", views.profile, name="profile"),
+    path("account/close/", views_account.account_close, name="account_close"),
     path("cart/", views.cart, name="cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/items/<int:item_id>/remove/", views.cart_remove, name="cart_remove"),

@@ -1,3 +1,4 @@
-"""Registration in Django admin, one module per area: orders, rosters, waitlists, gated offerings."""
+"""Registration in Django admin, one module per area: orders, rosters, waitlists, gated offerings,
+closed accounts."""
 
-from . import gated, orders, roster, waitlist  # noqa: F401
+from . import accounts, gated, orders, roster, waitlist  # noqa: F401

@@ -250,7 +250,7 @@ class OrderAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "payment_method", ("flagged_reason", admin.EmptyFieldListFilter))
     search_fields = ("code", "trainee__email", "trainee__trainee_profile__legal_name")
-    list_select_related = ("trainee__trainee_profile",)
+    list_select_related = ("trainee__trainee_profile", "trainee__account_closure")
     fieldsets = (
         (None, {"fields": ("code", "trainee_display", "status", "payment_method", "bundle")}),
         (gettext_lazy("Money"), {"fields": ("total", "refunded", "refundable")}),
@@ -327,9 +327,12 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("trainee"), ordering="trainee__email")
     def trainee_display(self, order: Order) -> str:
         profile = getattr(order.trainee, "trainee_profile", None)
-        if profile is None:
-            return order.trainee.email
-        return f"{profile.legal_name} <{order.trainee.email}>"
+        shown = order.trainee.email
+        if profile is not None:
+            shown = f"{profile.legal_name} <{shown}>"
+        if hasattr(order.trainee, "account_closure"):
+            shown += " · " + _("account closed")
+        return shown
 
     total = money("total_cents", gettext_lazy("total"))
     refunded = money("refunded_cents", gettext_lazy("refunded"))
@@ -623,10 +626,25 @@ class EnrolmentAdmin(admin.ModelAdmin):
 
 @admin.register(TraineeProfile)
 class TraineeProfileAdmin(admin.ModelAdmin):
-    list_display = ("legal_name", "user", "profession", "license_number", "license_state")
+    list_display = (
+        "legal_name",
+        "user",
+        "profession",
+        "license_number",
+        "license_state",
+        "account_closed",
+    )
     list_filter = ("profession", "license_state")
     search_fields = ("legal_name", "user__email", "license_number")
-    list_select_related = ("user",)
+    list_select_related = ("user__account_closure",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Rosters kept four years read the legal name and license from here.
+        return False
+
+    @admin.display(description=gettext_lazy("account closed"), boolean=True)
+    def account_closed(self, profile: TraineeProfile) -> bool:
+        return hasattr(profile.user, "account_closure")
 
 
 @admin.register(PrerequisiteWaiver)
