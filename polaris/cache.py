@@ -1,14 +1,25 @@
-"""Django's Redis cache, keeping one redis client per connection pool.
-
-Django's backend builds a new `redis.Redis` for every call; a client is thread-safe and
-holds no state of its own, so building it once per pool saves that cost on every hit.
+"""Django's Redis cache, keeping one redis client per connection pool, and serving pages from
+the database rather than failing while Redis is unreachable.
 """
 
+import logging
+
+import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
+logger = logging.getLogger(__name__)
+
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+# Without timeouts a Redis that stops answering (rather than refusing) would hang requests.
+_SOCKET_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
 
 class _ReusingClient(RedisCacheClient):
+    # Django's backend builds a new `redis.Redis` for every call; a client is thread-safe and
+    # holds no state of its own, so building it once per pool saves that cost on every hit.
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
@@ -22,6 +33,55 @@ class _ReusingClient(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    """While Redis is unreachable, behaves as Django's DummyCache: every read is a miss and
+    every write is dropped, so callers fall back to the database (and rate limits let
+    requests through) instead of answering 500."""
+
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = _ReusingClient
+        self._options = {**_SOCKET_OPTIONS, **self._options}
+
+    def _degrading(self, operation: str, fallback, *args):
+        try:
+            return getattr(super(), operation)(*args)
+        except _UNREACHABLE as error:
+            logger.warning("Redis cache unreachable, %s treated as a miss: %s", operation, error)
+            return fallback
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._degrading("add", True, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._degrading("get", default, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._degrading("set", None, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._degrading("touch", False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._degrading("delete", False, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._degrading("get_many", {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._degrading("has_key", False, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        except _UNREACHABLE as error:
+            logger.warning("Redis cache unreachable, incr treated as a miss: %s", error)
+            raise ValueError(f"Key '{key}' not found") from error
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._degrading("set_many", list(data), data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._degrading("delete_many", None, keys, version)
+
+    def clear(self):
+        return self._degrading("clear", False)

@@ -1,0 +1,108 @@
+"""PostgreSQL dropping a request's connection: the trainee gets a "try again" page (503) rather
+than a 500, nothing of a half-placed order is left, and the next request connects afresh."""
+
+import psycopg
+import pytest
+from django.db import connection
+
+from registration.models import CartItem, Enrolment, Order, OrderLine
+from registration.services import orders
+from tests.certificates.test_worker import database_url
+from tests.registration.flows import add_to_cart, place_order, seats_left_shown, session_of, text
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("catalog", "before_season"),
+]
+
+TERMINATE_WAIT_MS = 5000
+
+
+def terminate_this_connection() -> None:
+    """Have the server end this thread's connection (as a restart or failover would), from a
+    second connection, and wait until its backend is gone."""
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(database_url(), autocommit=True, connect_timeout=5) as admin:
+        (ended,) = admin.execute(
+            "SELECT pg_terminate_backend(%s, %s)", (pid, TERMINATE_WAIT_MS)
+        ).fetchone()
+    assert ended, f"backend {pid} was not terminated"
+
+
+@pytest.fixture
+def connection_dropped_mid_order(monkeypatch):
+    """The connection is dropped once the order, its lines and held seats are written and the
+    cart emptied, inside the order's transaction; the app's next query meets the dead socket."""
+    log = orders.order_log
+
+    def drop_then_log(**kwargs):
+        monkeypatch.setattr(orders, "order_log", log)
+        terminate_this_connection()
+        return log(**kwargs)
+
+    monkeypatch.setattr(orders, "order_log", drop_then_log)
+
+
+def test_a_connection_dropped_while_placing_an_order_shows_try_again_and_keeps_the_cart(
+    postgres,
+    client,
+    make_trainee,
+    settings,
+    connection_dropped_mid_order,
+    django_capture_on_commit_callbacks,
+):
+    settings.STRIPE_SECRET_KEY = ""  # invoice or check, the trainee's only way without Stripe
+    trainee = make_trainee()
+    client.force_login(trainee)
+    module_1 = session_of("module-1", 6)
+    add_to_cart(client, module_1)
+
+    response = place_order(client, django_capture_on_commit_callbacks, "offline")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    page = text(response)
+    assert "The site is temporarily unavailable" in page
+    assert "Nothing was charged" in page
+    assert "Please try again in a minute" in page
+
+    # The next request gets a working connection; nothing of the order was kept.
+    assert seats_left_shown(client, module_1) == "40 of 40"
+    assert not Order.objects.filter(trainee=trainee).exists()
+    assert not OrderLine.objects.exists()
+    assert not Enrolment.objects.filter(trainee=trainee).exists()
+    assert CartItem.objects.filter(trainee=trainee, session=module_1).exists()
+    assert module_1.offering.display_title in text(client.get("/cart/"))
+
+    retry = place_order(client, django_capture_on_commit_callbacks, "offline")
+
+    order = Order.objects.get(trainee=trainee)
+    assert retry.status_code == 302 and retry.url == order.get_absolute_url()
+    assert order.status == "pending"
+    assert Enrolment.objects.get(trainee=trainee).status == "held"
+    assert not CartItem.objects.filter(trainee=trainee).exists()
+    assert seats_left_shown(client, module_1) == "39 of 40"
+
+
+def test_a_connection_dropped_outside_a_transaction_is_replaced_for_the_next_request(
+    postgres, client, make_trainee, monkeypatch
+):
+    from registration import views
+
+    trainee = make_trainee()
+    client.force_login(trainee)
+    selector = views.trainee_orders
+
+    def drop_then_select(**kwargs):
+        monkeypatch.setattr(views, "trainee_orders", selector)
+        terminate_this_connection()
+        return selector(**kwargs)
+
+    monkeypatch.setattr(views, "trainee_orders", drop_then_select)
+
+    assert client.get("/my/").status_code == 503
+    again = client.get("/my/")
+
+    assert again.status_code == 200
+    assert "My trainings" in text(again)
