@@ -193,7 +193,8 @@ def cart_ce(request: HttpRequest, item_id: int) -> HttpResponse:
     code = request.POST.get(f"item{item.pk}-credit_type", "")
     credit_type = None
     if code:
-        credit_type = CreditType.objects.filter(code=code).first()
+        # PostgreSQL cannot even compare text holding a NUL byte; no code has one.
+        credit_type = None if "\x00" in code else CreditType.objects.filter(code=code).first()
         if credit_type is None:
             return _cart_page(request, ce_errors={item.pk: _("That CE option does not exist.")})
     try:
@@ -254,9 +255,14 @@ def _site_url(request: HttpRequest) -> str:
 @login_required
 def checkout_success(request: HttpRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
-    order = Order.objects.filter(
-        trainee=request.user, stripe_checkout_session_id=session_id
-    ).first()
+    # PostgreSQL cannot even compare text holding a NUL byte; no session id has one.
+    order = (
+        None
+        if "\x00" in session_id
+        else Order.objects.filter(
+            trainee=request.user, stripe_checkout_session_id=session_id
+        ).first()
+    )
     if not session_id or order is None:
         raise Http404(_("No payment matches that address."))
     if payments.stripe_enabled():

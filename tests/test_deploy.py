@@ -1,12 +1,18 @@
-"""Production settings pass Django's deployment checks with no warning."""
+"""Production settings pass Django's deployment checks with no warning, and their responses
+carry HSTS, the CSP and secure cookies."""
 
 import os
+import runpy
 import secrets
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
+
+from tests.factories import UserFactory
 
 
 def test_check_deploy_has_no_warnings(tmp_path: Path):
@@ -28,3 +34,48 @@ def test_check_deploy_has_no_warnings(tmp_path: Path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _production_security_settings(monkeypatch) -> dict:
+    """The security settings polaris/settings.py gives under DEBUG=0 HTTPS=1, read by running
+    the settings file itself in that environment."""
+    monkeypatch.setenv("DEBUG", "0")
+    monkeypatch.setenv("HTTPS", "1")
+    values = runpy.run_path(str(Path(settings.BASE_DIR) / "polaris" / "settings.py"))
+    prefixes = ("SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_", "CONTENT_SECURITY_POLICY")
+    return {name: value for name, value in values.items() if name.startswith(prefixes)}
+
+
+@pytest.mark.django_db
+def test_production_responses_carry_hsts_csp_and_secure_cookies(
+    client, settings, monkeypatch, catalog
+):
+    production = _production_security_settings(monkeypatch)
+    assert production["SECURE_SSL_REDIRECT"] is True
+    for name, value in production.items():
+        setattr(settings, name, value)
+    user = UserFactory(email="coordinator@example.com")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    plain = client.get("/accounts/login/")
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://testserver/accounts/login/"
+
+    page = client.get("/accounts/login/", secure=True)
+    assert page.status_code == 200
+    assert page["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "default-src 'self'" in page["Content-Security-Policy"]
+    csrf_cookie = page.cookies[settings.CSRF_COOKIE_NAME]
+    assert csrf_cookie["secure"] is True
+
+    signed_in = client.post(
+        "/accounts/login/",
+        {"login": user.email, "password": "correct horse battery staple"},
+        secure=True,
+    )
+    assert signed_in.status_code == 302
+    session_cookie = signed_in.cookies[settings.SESSION_COOKIE_NAME]
+    assert session_cookie.value
+    assert session_cookie["secure"] is True
+    assert session_cookie["httponly"] is True
+    assert signed_in.cookies[settings.CSRF_COOKIE_NAME]["secure"] is True

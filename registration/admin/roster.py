@@ -39,10 +39,21 @@ class RosterTimeWidget(AdminSplitDateTime):
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        date, time = (self._input(sub) for sub in widget["subwidgets"])
+        date, time = widget["subwidgets"]
         return format_html(
-            '<p class="datetime">{} {}<br>{} {}</p>', _("Date:"), date, _("Time:"), time
+            '<p class="datetime">{} {}<br>{} {}</p>',
+            self._label(date, _("Date:")),
+            self._input(date),
+            self._label(time, _("Time:")),
+            self._input(time),
         )
+
+    @staticmethod
+    def _label(widget: dict, text: str) -> str:
+        """A real label, so that each of a row's four inputs has a name for screen readers."""
+        if "id" not in widget["attrs"]:
+            return text
+        return format_html('<label for="{}">{}</label>', widget["attrs"]["id"], text)
 
     @staticmethod
     def _input(widget: dict) -> str:
