@@ -361,6 +361,7 @@ def test_signup_errors_are_summarised_at_the_top_and_link_to_their_fields(live_s
 
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
+    assert page.evaluate(FOCUS_STATE)["visible"], "the focused error summary shows no focus"
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
     link = summary.get_by_role("link")
     expect(link).to_have_text(

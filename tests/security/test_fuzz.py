@@ -394,3 +394,12 @@ def test_a_nul_byte_in_a_path_gets_the_bad_request_page(owner_client, url):
 
 def test_a_nul_byte_in_a_checkout_session_id_matches_no_payment(owner_client):
     assert owner_client.get("/checkout/success/?session_id=cs_%00").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["status__exact=%00", "q=a%00b", "o=1%00", "session__id__exact=%001"]
+)
+def test_a_nul_byte_in_an_admin_filter_or_search_is_a_bad_request(admin_client, query):
+    response = admin_client.get(f"/admin/registration/order/?{query}")
+
+    assert response.status_code == 400
