@@ -50,10 +50,13 @@ class RosterTimeWidget(AdminSplitDateTime):
 
     @staticmethod
     def _label(widget: dict, text: str) -> str:
-        """A real label, so that each of a row's four inputs has a name for screen readers."""
+        """A real label, so that each of a row's four inputs has a name for screen readers;
+        on screen the values, the column and the Today/Now shortcuts say it already."""
         if "id" not in widget["attrs"]:
             return text
-        return format_html('<label for="{}">{}</label>', widget["attrs"]["id"], text)
+        return format_html(
+            '<label for="{}" class="roster-field-label">{}</label>', widget["attrs"]["id"], text
+        )
 
     @staticmethod
     def _input(widget: dict) -> str:

@@ -303,6 +303,10 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
     expect(page.locator(".messagelist")).to_contain_text("3 trainees marked attended.")
     expect(rows.filter(has_text="Attended")).to_have_count(3)
     assert_accessible(page, "roster, attendance marked")
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, "the roster scrolls sideways at 1280 px"
     screenshot(page, "roster")
 
     page.locator("#action-toggle").check()
