@@ -443,9 +443,9 @@ def verification_url(certificate: Certificate) -> str:
 
 
 def _for_delivery():
-    return Certificate.objects.select_related(
-        "credit_type", "trainee", "enrolment__session__offering"
-    )
+    """What rendering and emailing read: the certificate's snapshots, its credit type and
+    the trainee's address."""
+    return Certificate.objects.select_related("credit_type", "trainee")
 
 
 def _store_pdf(certificate: Certificate, pdf: bytes) -> None:
@@ -543,14 +543,19 @@ def certificate_deliver(*, certificate_id: int) -> bool:
         if not _keep_pdf(certificate_id, pdf):
             pdf = None  # another run kept its PDF first: that one is the certificate
     with transaction.atomic():
-        certificate = _for_delivery().select_for_update(of=("self",)).get(pk=certificate_id)
-        if certificate.emailed_at is not None or certificate.status != Certificate.Status.VALID:
+        # What a version says never changes; only whether it is still valid, and emailed.
+        locked = (
+            Certificate.objects.select_for_update()
+            .only("status", "emailed_at", "pdf")
+            .get(pk=certificate_id)
+        )
+        if locked.emailed_at is not None or locked.status != Certificate.Status.VALID:
             return False
+        certificate.pdf = locked.pdf.name
         send_reusing_connection(certificate_message(certificate, pdf))
-        certificate.emailed_at = timezone.now()
-        certificate.delivery = Certificate.Delivery.EMAILED
-        certificate.delivery_error = ""
-        certificate.save(update_fields=["emailed_at", "delivery", "delivery_error"])
+        Certificate.objects.filter(pk=certificate_id).update(
+            emailed_at=timezone.now(), delivery=Certificate.Delivery.EMAILED, delivery_error=""
+        )
     return True
 
 
