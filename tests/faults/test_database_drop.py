@@ -30,18 +30,23 @@ def terminate_this_connection() -> None:
     assert ended, f"backend {pid} was not terminated"
 
 
+def drop_the_connection_before(monkeypatch, module, name: str) -> None:
+    """The next call of module.name first has the connection dropped (once), then runs."""
+    original = getattr(module, name)
+
+    def drop_then_call(**kwargs):
+        monkeypatch.setattr(module, name, original)
+        terminate_this_connection()
+        return original(**kwargs)
+
+    monkeypatch.setattr(module, name, drop_then_call)
+
+
 @pytest.fixture
 def connection_dropped_mid_order(monkeypatch):
     """The connection is dropped once the order, its lines and held seats are written and the
     cart emptied, inside the order's transaction; the app's next query meets the dead socket."""
-    log = orders.order_log
-
-    def drop_then_log(**kwargs):
-        monkeypatch.setattr(orders, "order_log", log)
-        terminate_this_connection()
-        return log(**kwargs)
-
-    monkeypatch.setattr(orders, "order_log", drop_then_log)
+    drop_the_connection_before(monkeypatch, orders, "order_log")
 
 
 def test_a_connection_dropped_while_placing_an_order_shows_try_again_and_keeps_the_cart(
@@ -92,14 +97,7 @@ def test_a_connection_dropped_outside_a_transaction_is_replaced_for_the_next_req
 
     trainee = make_trainee()
     client.force_login(trainee)
-    selector = views.trainee_orders
-
-    def drop_then_select(**kwargs):
-        monkeypatch.setattr(views, "trainee_orders", selector)
-        terminate_this_connection()
-        return selector(**kwargs)
-
-    monkeypatch.setattr(views, "trainee_orders", drop_then_select)
+    drop_the_connection_before(monkeypatch, views, "trainee_orders")
 
     assert client.get("/my/").status_code == 503
     again = client.get("/my/")
