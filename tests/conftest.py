@@ -97,3 +97,12 @@ def before_season():
 
     with time_machine.travel(parse_datetime(SEASON_START), tick=False) as traveller:
         yield traveller
+
+
+def point_stripe_at(settings, fake, *, timeout_seconds: int) -> None:
+    """The app's real stripe client, talking to a FakeStripe (tests/fakes/stripe_server.py)."""
+    settings.STRIPE_SECRET_KEY = fake.api_key
+    settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = timeout_seconds

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from tests.conftest import _missing
+from tests.conftest import _missing, point_stripe_at
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -87,9 +87,5 @@ def fake_stripe(settings, live_server):
     from tests.fakes.stripe_server import FakeStripe
 
     with FakeStripe(webhook_url=f"{live_server.url}/stripe/webhook/") as fake:
-        settings.STRIPE_SECRET_KEY = fake.api_key
-        settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
-        settings.STRIPE_API_BASE = fake.url
-        settings.STRIPE_MAX_NETWORK_RETRIES = 0
-        settings.STRIPE_TIMEOUT_SECONDS = 5
+        point_stripe_at(settings, fake, timeout_seconds=5)
         yield fake

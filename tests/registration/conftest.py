@@ -3,6 +3,7 @@
 import pytest
 
 from registration.models import TraineeProfile
+from tests.conftest import point_stripe_at
 from tests.factories import UserFactory
 from tests.fakes.stripe_server import FakeStripe
 
@@ -40,9 +41,5 @@ def signed_in(client, trainee):
 def fake_stripe(settings):
     """The real stripe library, talking to a local fake of Stripe's API."""
     with FakeStripe() as fake:
-        settings.STRIPE_SECRET_KEY = fake.api_key
-        settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
-        settings.STRIPE_API_BASE = fake.url
-        settings.STRIPE_MAX_NETWORK_RETRIES = 0
-        settings.STRIPE_TIMEOUT_SECONDS = 3
+        point_stripe_at(settings, fake, timeout_seconds=3)
         yield fake
