@@ -9,7 +9,8 @@ which checks that each message carries its PDF.
 
 Each round, `python -m bench.certificates pipeline` issues one roster's certificates the
 way the roster's "Issue certificates" action does (certificates.issuing) and waits until
-all of them are emailed: that is the wall time. Then `... bare` renders the same 100 HTML
+all of them are emailed; the wall time runs from the click to the last one's emailed_at,
+which the worker stamps when the mail server accepts it. Then `... bare` renders the same 100 HTML
 documents (from certificates.rendering) with WeasyPrint alone, on a pool of 2 processes,
 warmed up like the worker's. Their ratio is compared with a target (<= 1.2). How long each
 delivery task ran inside the worker (render, then email) is read from the worker's log.
@@ -57,7 +58,9 @@ TARGET_WALL_RATIO = 1.2
 TARGET_RENDER_RATIO = 1.0
 DELIVERY_TIMEOUT = 600.0
 WORKER_READY_TIMEOUT = 60.0
-POLL_SECONDS = 0.05
+# The wall time ends at the last certificate's emailed_at, stamped by the worker as the mail
+# server accepts it; polling only notices that it is over, so it can be slow and cheap.
+POLL_SECONDS = 0.25
 OFFERING = "module-1"
 
 
@@ -243,7 +246,8 @@ def pipeline(session_id: int) -> dict[str, Any]:
         "emailed": counts["emailed"],
         "failed": counts["failed"],
         "failures": failures,
-        "wall_s": round(finished - started, 3),
+        "wall_s": since_start(stamps["last_emailed"]) or round(finished - started, 3),
+        "noticed_after_s": round(finished - started, 3),
         "issue_s": round(issued - started, 3),
         "first_rendered_after_s": since_start(stamps["first_rendered"]),
         "first_emailed_after_s": since_start(stamps["first_emailed"]),
