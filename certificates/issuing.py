@@ -163,15 +163,18 @@ def certificates_issue_on_attendance(*, enrolment_ids: Iterable[int], by, now: d
     """Issue what trainees just marked attended have earned: the Certificate of Attendance,
     and the CE certificate where the evaluation is already in (run after the marking commits;
     a refusal is logged, the coordinator sees it when issuing from the roster)."""
-    from .services import CertificateRefused, certificates_issue_for_enrolment
+    from .services import certificates_issue
 
-    enrolments = Enrolment.objects.filter(
-        pk__in=list(enrolment_ids), attendance=Enrolment.Attendance.ATTENDED
-    ).select_related("session__offering", "trainee__trainee_profile", "credit_type")
-    for enrolment in enrolments:
-        try:
-            certificates_issue_for_enrolment(enrolment=enrolment, now=now, by=by)
-        except CertificateRefused as refusal:
-            logger.info("No certificate for enrolment %s on attendance: %s", enrolment.pk, refusal)
-        except Exception:
-            logger.exception("Issuing the certificates of enrolment %s failed", enrolment.pk)
+    enrolment_ids = list(enrolment_ids)
+    attended = Enrolment.objects.filter(
+        pk__in=enrolment_ids, attendance=Enrolment.Attendance.ATTENDED
+    ).values_list("pk", flat=True)
+    try:
+        outcome = certificates_issue(enrolment_ids=list(attended), now=now, by=by)
+    except Exception:
+        logger.exception("Issuing the certificates of enrolments %s failed", enrolment_ids)
+        return
+    for enrolment, kind, reason in outcome.refused:
+        logger.info(
+            "No %s certificate for enrolment %s on attendance: %s", kind, enrolment.pk, reason
+        )
