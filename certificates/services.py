@@ -3,8 +3,8 @@
 A certificate snapshots what it certifies when it is issued; a correction is a new version
 that supersedes it; nothing is ever deleted (CE rules: records kept four years). Delivery —
 render the PDF, then email it — is idempotent per version: the state lives on the row, and
-each step checks it under a row lock, so a task run twice or redelivered after a worker died
-renders and emails once.
+each step checks it as it writes (a conditional update, or under the row's lock), so a task
+run twice or redelivered after a worker died renders and emails once.
 """
 
 import logging
@@ -17,7 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, F, Max, Q, TextField, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -448,28 +448,28 @@ def _for_delivery():
     return Certificate.objects.select_related("credit_type", "trainee")
 
 
-def _store_pdf(certificate: Certificate, pdf: bytes) -> None:
-    """Keep the rendered PDF of a locked certificate that has none yet."""
-    certificate.pdf.save(pdf_filename(certificate), ContentFile(pdf), save=False)
-    certificate.rendered_at = timezone.now()
-    fields = ["pdf", "rendered_at"]
-    if certificate.delivery in (Certificate.Delivery.QUEUED, Certificate.Delivery.FAILED):
-        certificate.delivery = Certificate.Delivery.RENDERED
-        certificate.delivery_error = ""
-        fields += ["delivery", "delivery_error"]
-    certificate.save(update_fields=fields)
-
-
-def _keep_pdf(certificate_id: int, pdf: bytes) -> bool:
+def _keep_pdf(certificate: Certificate, pdf: bytes) -> bool:
     """Keep a rendered PDF unless another run kept one first; True if this one was kept.
-    It is committed before anything is emailed, so a worker dying while it sends the email
-    leaves the certificate rendered, and the PDF is not drawn again."""
-    with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
-        if certificate.pdf:
-            return False
-        _store_pdf(certificate, pdf)
-    return True
+
+    One conditional UPDATE, committed at once: before anything is emailed, so a worker dying
+    while it sends the email leaves the certificate rendered, and the PDF is not drawn
+    again. A run that lost the race removes the file it stored.
+    """
+    certificate.pdf.save(pdf_filename(certificate), ContentFile(pdf), save=False)
+    waiting = Q(delivery__in=[Certificate.Delivery.QUEUED, Certificate.Delivery.FAILED])
+    kept = Certificate.objects.filter(pk=certificate.pk, pdf="").update(
+        pdf=certificate.pdf.name,
+        rendered_at=timezone.now(),
+        delivery=Case(
+            When(waiting, then=Value(Certificate.Delivery.RENDERED)), default=F("delivery")
+        ),
+        delivery_error=Case(
+            When(waiting, then=Value("")), default=F("delivery_error"), output_field=TextField()
+        ),
+    )
+    if not kept:
+        certificate.pdf.delete(save=False)
+    return bool(kept)
 
 
 def certificate_render(*, certificate_id: int) -> bool:
@@ -482,7 +482,7 @@ def certificate_render(*, certificate_id: int) -> bool:
     certificate = _for_delivery().get(pk=certificate_id)
     if certificate.pdf or certificate.status != Certificate.Status.VALID:
         return False
-    return _keep_pdf(certificate_id, certificate_pdf(certificate))
+    return _keep_pdf(certificate, certificate_pdf(certificate))
 
 
 def certificate_pdf_bytes(*, certificate: Certificate) -> bytes:
@@ -540,7 +540,7 @@ def certificate_deliver(*, certificate_id: int) -> bool:
     pdf = None
     if not certificate.pdf:
         pdf = certificate_pdf(certificate)
-        if not _keep_pdf(certificate_id, pdf):
+        if not _keep_pdf(certificate, pdf):
             pdf = None  # another run kept its PDF first: that one is the certificate
     with transaction.atomic():
         # What a version says never changes; only whether it is still valid, and emailed.

@@ -116,6 +116,11 @@ CELERY_TIMEZONE = "America/Los_Angeles"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes the database connection around every task, so each task opened a new one
+# (and PostgreSQL started a new server process for it). polaris.celery instead treats a
+# task as Django treats a request: the connection is kept for CONN_MAX_AGE and closed
+# after an error. Celery's own close is then left to every 100th task.
+CELERY_DB_REUSE_MAX = 100
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:

@@ -4,6 +4,7 @@ too; failures are retried, then shown with their reason, and "retry failed" send
 import email
 import email.policy
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -51,6 +52,30 @@ def test_delivering_twice_renders_once_and_sends_one_email(attended, mailoutbox)
     assert certificate.emailed_at is not None
     assert (certificate.pdf.name, certificate.rendered_at) == (first_pdf, rendered_at)
     assert certificate_render(certificate_id=certificate.pk) is False
+
+
+def test_a_run_that_rendered_second_sends_the_pdf_kept_first_and_leaves_no_stray_file(
+    attended, mailoutbox, settings, monkeypatch
+):
+    from certificates import rendering
+
+    certificate = issue_quietly(attended())
+    draw = rendering.certificate_pdf
+
+    def another_run_keeps_its_pdf_meanwhile(drawn):
+        pdf = draw(drawn)
+        monkeypatch.setattr(rendering, "certificate_pdf", draw)
+        assert certificate_render(certificate_id=drawn.pk) is True
+        return pdf
+
+    monkeypatch.setattr(rendering, "certificate_pdf", another_run_keeps_its_pdf_meanwhile)
+    assert certificate_deliver.delay(certificate.pk).get() is True
+
+    (message,) = mailoutbox
+    ((_name, attached, _type),) = message.attachments
+    assert attached == pdf_of(certificate)
+    stored = [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+    assert stored == [Path(certificate.pdf.path)]
 
 
 def test_the_email_carries_the_pdf_and_the_verification_link(attended, mailoutbox, settings):

@@ -30,6 +30,7 @@ from tests.registration.flows import session_of
 from .conftest import AFTER, pdf_text, submit_evaluation
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+ATTENDANCE_KIND = Certificate.Kind.ATTENDANCE
 
 DEADLINE_SECONDS = 60
 
@@ -104,6 +105,7 @@ def worker_env(postgres, redis_url, smtp_server, settings, tmp_path):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "SITE_URL": settings.SITE_URL,
         "LOG_LEVEL": "INFO",
+        "CONN_MAX_AGE": "60",  # as `make serve` runs it: connections are kept
     }
 
 
@@ -222,3 +224,40 @@ def test_a_worker_process_killed_mid_task_still_delivers_exactly_once(
     # Whatever runs it again later, nothing more is sent.
     time.sleep(1)
     assert len(smtp_server.messages) == 1
+
+
+def worker_connections() -> list[int]:
+    """The server processes of the database connections other than this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY pid"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def test_the_worker_keeps_its_database_connection_and_replaces_one_that_was_dropped(
+    worker, catalog, attended, smtp_server
+):
+    from certificates.services import certificate_issue
+
+    def deliver_one() -> None:
+        certificate = certificate_issue(enrolment=attended(), kind=ATTENDANCE_KIND, now=AFTER)
+        wait_for(lambda: delivered(certificate), f"{certificate} to be emailed", worker)
+
+    deliver_one()
+    (first,) = worker_connections()
+    deliver_one()
+    assert worker_connections() == [first]  # one connection for both tasks
+
+    with connection.cursor() as cursor:  # the server drops it (a restart, a failover)
+        cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+    wait_for(lambda: first not in worker_connections(), "the connection to be gone", worker)
+    deliver_one()
+    (replacement,) = worker_connections()
+    deliver_one()
+
+    assert replacement != first
+    assert worker_connections() == [replacement]
+    assert len(smtp_server.messages) == 4
+    assert "retry" not in worker.output().lower()  # noticed before use, not by a failed task
