@@ -594,6 +594,11 @@ def _summarise(
         "mail": {"messages": sink.messages, "with_pdf": sink.with_pdf},
         "ratios": {
             "wall_vs_bare": wall_ratio,
+            # Each round's pipeline against the bare run right after it: how much the
+            # machine's own drift moves the ratio.
+            "wall_vs_bare_per_round": [
+                round(pipeline / bare, 3) for pipeline, bare in zip(walls, bares, strict=True)
+            ],
             "render_vs_bare": render_ratio,
         },
         "targets": {
@@ -645,7 +650,9 @@ def _print(result: dict[str, Any]) -> None:
     ratios, targets, met = result["ratios"], result["targets"], result["met"]
     for key, label in (("wall_vs_bare", "wall / bare"), ("render_vs_bare", "render / bare")):
         verdict = "met" if met[key] else "MISSED"
-        print(f"{label}: {ratios[key]:.2f} (target ≤ {targets[key]}) {verdict}")
+        rounds = ratios.get(f"{key}_per_round")
+        each = f"; rounds {', '.join(f'{r:.2f}' for r in rounds)}" if rounds else ""
+        print(f"{label}: {ratios[key]:.2f} (target ≤ {targets[key]}) {verdict}{each}")
     print(
         f"emailed {pipeline['emailed']}, failed {pipeline['failed']}; the mail server got "
         f"{result['mail']['messages']} messages, {result['mail']['with_pdf']} with a PDF"
