@@ -262,4 +262,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # WeasyPrint logs every step of every PDF at INFO, the level the worker runs at: six
+    # lines per certificate that say nothing went wrong.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -33,8 +33,22 @@ class OrderRefused(Exception):
 
     def __init__(self, check: CartCheck | None = None, message: str = "") -> None:
         self.check = check
-        self.message = message or _("Some items in your cart cannot be registered yet.")
+        self.message = message or self._reasons(check)
         super().__init__(self.message)
+
+    @staticmethod
+    def _reasons(check: CartCheck | None) -> str:
+        """What was refused, said when it was refused: by the time the cart is shown again
+        a full session may have a seat again, and nothing next to the item would say why."""
+        found = list(check.general_refusals) if check else []
+        for session_id in check.problems if check else ():
+            found.extend(check.refusals(session_id))
+        reasons = list(dict.fromkeys(problem.message for problem in found))
+        if not reasons:
+            return _("Some items in your cart cannot be registered yet.")
+        return _("Some items in your cart cannot be registered yet: %(reasons)s") % {
+            "reasons": " ".join(reasons)
+        }
 
 
 class OrderStateError(Exception):

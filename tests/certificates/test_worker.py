@@ -195,6 +195,8 @@ def test_marked_attended_then_issued_the_worker_renders_and_emails_both_certific
         certificate.refresh_from_db()
         assert certificate.rendered_at and certificate.emailed_at
         assert Path(certificate.pdf.path).is_file()
+    # The worker's log (at INFO) says what each task did, not each step of each PDF.
+    assert "succeeded" in worker.output() and "Creating layout" not in worker.output()
 
 
 def test_a_worker_process_killed_mid_task_still_delivers_exactly_once(

@@ -144,12 +144,24 @@ def test_bad_input_shows_errors_and_stores_nothing(send, mailoutbox, fields, mes
     assert mailoutbox == []
 
 
-def test_html_in_fields_is_escaped_in_emails_and_admin(client, send, mailoutbox):
-    send(name=SCRIPT, message=f"Hello {SCRIPT}")
-    for message in mailoutbox:
-        assert SCRIPT not in message.body
+def test_an_apostrophe_and_an_ampersand_read_as_typed_in_both_emails(send, mailoutbox):
+    send(name="Siobhán O'Brien & Co", message="Is the R&D module's date set?")
+
+    ack = next(m for m in mailoutbox if m.to == ["grace@example.com"])
     received = next(m for m in mailoutbox if m.to != ["grace@example.com"])
-    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in received.body
+    assert "Hello Siobhán O'Brien & Co," in ack.body
+    assert "From: Siobhán O'Brien & Co <grace@example.com>" in received.body
+    assert "Is the R&D module's date set?" in received.body
+    assert "&amp;" not in ack.body + received.body and "&#x27;" not in ack.body + received.body
+
+
+def test_html_in_fields_is_plain_text_in_emails_and_escaped_in_admin(client, send, mailoutbox):
+    send(name=SCRIPT, message=f"Hello {SCRIPT}")
+    # The emails are plain text only: markup is shown as the characters typed, never run.
+    assert all(message.content_subtype == "plain" for message in mailoutbox)
+    assert all(not getattr(message, "alternatives", None) for message in mailoutbox)
+    received = next(m for m in mailoutbox if m.to != ["grace@example.com"])
+    assert f"Hello {SCRIPT}" in received.body
 
     coordinator = UserFactory(is_staff=True)
     coordinator.groups.set(Group.objects.filter(name=COORDINATOR))

@@ -191,16 +191,22 @@ def test_honeypot_shows_thanks_and_stores_nothing(sign_up, mailoutbox):
     assert mailoutbox == []
 
 
-def test_html_in_the_name_is_escaped_in_emails_and_admin(
+def test_a_name_with_an_apostrophe_is_greeted_as_typed(client, residential, sign_up, mailoutbox):
+    sign_up(name="Aoife O'Connor-Smith")
+    assert "Hello Aoife O'Connor-Smith," in mailoutbox[0].body
+
+
+def test_html_in_the_name_is_plain_text_in_emails_and_escaped_in_admin(
     client, residential, sign_up, run_task, mailoutbox
 ):
     sign_up(name="<script>alert(1)</script>")
-    assert "<script>" not in mailoutbox[0].body
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mailoutbox[0].body
+    # Plain-text emails only: the name reads as typed and nothing renders it as markup.
+    assert "Hello <script>alert(1)</script>," in mailoutbox[0].body
     confirm(client, mailoutbox[0])
     publish(residential)
     run_task()
-    assert "<script>" not in mailoutbox[-1].body
+    assert "Hello <script>alert(1)</script>," in mailoutbox[-1].body
+    assert all(not getattr(message, "alternatives", None) for message in mailoutbox)
 
     coordinator = UserFactory(is_staff=True)
     coordinator.groups.set(Group.objects.filter(name=COORDINATOR))

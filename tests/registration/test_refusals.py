@@ -308,6 +308,26 @@ def test_two_overlapping_sessions_refused(signed_in, trainee, django_capture_on_
     )
 
 
+def test_a_session_that_filled_while_ordering_is_named_even_once_a_seat_is_back(
+    signed_in, trainee, django_capture_on_commit_callbacks
+):
+    module_1 = session_of("module-1", 6)
+    add_to_cart(signed_in, module_1)
+    fill(module_1)  # the last seat went while the trainee looked at the cart
+
+    response = place_order(signed_in, django_capture_on_commit_callbacks, "offline")
+    module_1.capacity += 1  # and someone cancelled before the cart came back
+    module_1.save(update_fields=["capacity"])
+
+    page = text(signed_in.get(response["Location"]))
+    assert (
+        "Some items in your cart cannot be registered yet: "
+        "This Module 1 session is full. You can join its waitlist."
+    ) in page
+    assert "Cannot register:" not in page and "Place order" in page
+    assert not Order.objects.filter(trainee=trainee).exists()
+
+
 def test_module_out_of_sequence_is_only_a_warning(
     signed_in, trainee, django_capture_on_commit_callbacks
 ):
@@ -330,5 +350,5 @@ def test_refused_order_shows_the_reason_after_pressing_place_order(
     response = place_order(signed_in, django_capture_on_commit_callbacks, "offline")
 
     page = text(signed_in.get(response["Location"]))
-    assert "Some items in your cart cannot be registered yet." in page
+    assert "Some items in your cart cannot be registered yet: " in page
     assert MODULE_1_FIRST in page
