@@ -439,11 +439,14 @@ def machine_info(*, redis_url: str) -> dict[str, Any]:
 
 
 def git_revision() -> str | None:
-    """The checked-out commit, with "+dirty" when the work tree has changes."""
+    """The checked-out commit, with "+dirty" when the work tree has changes other than the
+    results the benchmarks themselves write."""
     head = _first_line(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"])
     if not head or not re.fullmatch(r"[0-9a-f]+", head):
         return None
-    dirty = _first_line(["git", "-C", str(REPO_ROOT), "status", "--porcelain"])
+    dirty = _first_line(
+        ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", ".", ":!bench/results"]
+    )
     return f"{head}+dirty" if dirty else head
 
 
