@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
+import stripe
 from celery import shared_task
 from django.utils import timezone
 
-from .services import attendance, emails, interest, orders, waitlist
+from .services import attendance, emails, interest, orders, payments, waitlist
 
 
 @shared_task(
@@ -21,6 +22,15 @@ def email_send(self, email_id: int) -> bool:
         return emails.email_send(email_id=email_id)
     except Exception as error:
         emails.email_failed(email_id=email_id, error=repr(error))
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def checkout_close(self, checkout_session_id: str) -> bool:
+    """Expire a cancelled order's Checkout Session; retried while Stripe can't be reached."""
+    try:
+        return payments.checkout_close(checkout_session_id=checkout_session_id)
+    except stripe.StripeError as error:
         raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
 
 

@@ -21,6 +21,17 @@ def _celery_runs_tasks_inline():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture
+def eager_retries():
+    """Eager retries run at once, one after another, as a worker runs them after each backoff
+    (propagating the first failure would stop at the first retry)."""
+    from polaris.celery import app
+
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = True
+
+
 def _missing(reason: str) -> None:
     """A missing service fails the run in CI (REQUIRE_SERVICES=1) and is skipped elsewhere."""
     if REQUIRE_SERVICES:

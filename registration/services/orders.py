@@ -332,6 +332,14 @@ def order_confirm(
     return order, True
 
 
+def _close_checkout_on_commit(checkout_session_id: str) -> None:
+    from ..tasks import checkout_close
+
+    # Robust: with the broker down, the cancellation stands and the session expires by
+    # itself when the hold ends.
+    transaction.on_commit(lambda: checkout_close.delay(checkout_session_id), robust=True)
+
+
 _HOLDING = (Enrolment.Status.HELD, Enrolment.Status.EXPIRED, Enrolment.Status.CANCELLED)
 
 
@@ -411,9 +419,20 @@ def orders_due_to_expire(*, now: datetime) -> list[int]:
 
 
 def order_cancel(
-    *, order: Order, by, now: datetime, reason: str, restore_cart: bool = False
+    *,
+    order: Order,
+    by,
+    now: datetime,
+    reason: str,
+    restore_cart: bool = False,
+    close_checkout: bool = True,
 ) -> Order:
-    """Cancel an unpaid order and release its seats; optionally put its items back in the cart."""
+    """Cancel an unpaid order and release its seats; optionally put its items back in the cart.
+
+    Its Stripe Checkout Session, if it has one, is expired once this commits, so that a page
+    still open in another tab can't take a payment for it (unless the caller knows the
+    session is closed already).
+    """
     from .waitlist import waitlist_offer_next
 
     with transaction.atomic():
@@ -430,6 +449,8 @@ def order_cancel(
             now=now,
         )
         order_log(order=order, actor=by, action="cancelled", message=reason)
+        if close_checkout and order.stripe_checkout_session_id:
+            _close_checkout_on_commit(order.stripe_checkout_session_id)
         if restore_cart:
             for line in order.lines.select_related("offering"):
                 CartItem.objects.update_or_create(

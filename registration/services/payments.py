@@ -110,6 +110,20 @@ def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
     return session.url
 
 
+def checkout_close(*, checkout_session_id: str) -> bool:
+    """Expire the Checkout Session of an order that was cancelled, so that its page can take
+    no payment any more; True if it was open. One that is not open any more is left as it
+    is: a payment that got in first is fulfilled from its webhook, seat permitting, or
+    refunded. A network error is the caller's to retry; the session would anyway expire by
+    itself when the order's hold ends."""
+    try:
+        stripe_client().v1.checkout.sessions.expire(checkout_session_id)
+    except stripe.InvalidRequestError as error:
+        logger.info("Checkout Session %s was not open: %s", checkout_session_id, error)
+        return False
+    return True
+
+
 def _hold_until_checkout_expires(*, order: Order, now: datetime) -> None:
     """Hold the order's seats until the whole second at which its Checkout Session expires."""
     expires_at = max(order.expires_at, max(now, timezone.now()) + CHECKOUT_MINIMUM_LIFETIME)
@@ -229,7 +243,7 @@ def checkout_failed(*, checkout_session_id: str, now: datetime, reason: str) -> 
     from .orders import OrderStateError
 
     with contextlib.suppress(OrderStateError):
-        order_cancel(order=order, by=None, now=now, reason=reason)
+        order_cancel(order=order, by=None, now=now, reason=reason, close_checkout=False)
 
 
 def refund_issue(

@@ -6,7 +6,6 @@ import email.policy
 import io
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from certificates.models import Certificate
@@ -17,20 +16,10 @@ from certificates.services import (
     certificates_retry_failed,
 )
 from certificates.tasks import certificate_deliver
-from polaris.celery import app as celery_app
 
 from .conftest import AFTER, free_port, pdf_of, pdf_text, submit_evaluation, use_smtp
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
-
-
-@pytest.fixture
-def eager_retries():
-    """Eager retries run at once, one after another, as a worker runs them after each backoff
-    (propagating the first failure would stop at the first retry)."""
-    celery_app.conf.task_eager_propagates = False
-    yield
-    celery_app.conf.task_eager_propagates = True
 
 
 def issue_quietly(enrolment, kind=ATTENDANCE) -> Certificate:

@@ -199,6 +199,59 @@ def test_a_pending_order_can_be_cancelled_and_its_seats_released(
     assert order.status == "cancelled"
 
 
+def test_cancelling_closes_the_stripe_checkout_so_another_tab_cannot_pay_for_it(
+    signed_in, fake_stripe, django_capture_on_commit_callbacks
+):
+    order = register(signed_in, django_capture_on_commit_callbacks, session_of("module-1", 6))
+    checkout = order.stripe_checkout_session_id
+    assert fake_stripe.sessions[checkout]["status"] == "open"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(f"/orders/{order.code}/cancel/")
+
+    assert fake_stripe.sessions[checkout]["status"] == "expired"
+    assert fake_stripe.sessions[checkout]["url"] is None
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+
+
+def test_a_stripe_error_while_closing_the_checkout_is_retried_and_the_cancel_stands(
+    signed_in, fake_stripe, django_capture_on_commit_callbacks, eager_retries
+):
+    order = register(signed_in, django_capture_on_commit_callbacks, session_of("module-1", 6))
+    checkout = order.stripe_checkout_session_id
+    expire = f"/v1/checkout/sessions/{checkout}/expire"
+    fake_stripe.fail_next("POST", expire, status=500, times=4)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(f"/orders/{order.code}/cancel/", follow=True)
+
+    assert f"Order {order.code} is cancelled and its seats released." in text(response)
+    assert fake_stripe.sessions[checkout]["status"] == "expired"
+    attempts = [r for r in fake_stripe.requests if (r.method, r.path) == ("POST", expire)]
+    assert len(attempts) == 5
+
+
+def test_a_checkout_that_expired_by_itself_is_not_expired_again(
+    signed_in, fake_stripe, django_capture_on_commit_callbacks
+):
+    order = register(signed_in, django_capture_on_commit_callbacks, session_of("module-1", 6))
+    checkout = order.stripe_checkout_session_id
+    expired = fake_stripe.expire(checkout)
+
+    webhook(
+        signed_in,
+        fake_stripe,
+        django_capture_on_commit_callbacks,
+        "checkout.session.expired",
+        expired,
+    )
+
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert not [r for r in fake_stripe.requests if r.path.endswith("/expire")]
+
+
 def test_pay_by_card_button_goes_back_to_the_open_checkout(
     signed_in, fake_stripe, django_capture_on_commit_callbacks
 ):
