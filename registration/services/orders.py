@@ -40,9 +40,11 @@ class OrderRefused(Exception):
     def _reasons(check: CartCheck | None) -> str:
         """What was refused, said when it was refused: by the time the cart is shown again
         a full session may have a seat again, and nothing next to the item would say why."""
-        found = list(check.general_refusals) if check else []
-        for session_id in check.problems if check else ():
-            found.extend(check.refusals(session_id))
+        found = (
+            [*check.general_refusals, *(p for s in check.problems for p in check.refusals(s))]
+            if check
+            else []
+        )
         reasons = list(dict.fromkeys(problem.message for problem in found))
         if not reasons:
             return _("Some items in your cart cannot be registered yet.")
