@@ -66,6 +66,7 @@ class CertificateAdmin(admin.ModelAdmin):
     list_select_related = ("credit_type", "trainee")
     search_fields = ("legal_name", "=code", "trainee__email")
     date_hierarchy = "issued_at"
+    allowed_lookups = (SESSION_LOOKUP,)
     ordering = ("-issued_at", "-pk")
     actions = ("reissue", "revoke", "retry_delivery")
     fieldsets = (
@@ -113,9 +114,6 @@ class CertificateAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
-
-    def lookup_allowed(self, lookup, value, request=None):
-        return lookup == SESSION_LOOKUP or super().lookup_allowed(lookup, value, request)
 
     # -- columns --------------------------------------------------------------------------
 

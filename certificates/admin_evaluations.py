@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Session
-from polaris.admin import ReadOnlyInline
+from polaris.admin import ReadOnlyInline, id_param
 from registration.selectors import trainee_name
 
 from . import evaluations
@@ -40,9 +40,9 @@ class SessionFilter(admin.SimpleListFilter):
         return [(str(s.pk), f"{s.offering.label} · {s.when}") for s in sessions]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(enrolment__session_id=int(value))
+        session_id = id_param(self.value())
+        if session_id is not None:
+            return queryset.filter(enrolment__session_id=session_id)
         return queryset
 
 
@@ -159,10 +159,10 @@ class EvaluationAdmin(admin.ModelAdmin):
         return f"{url}?{SESSION_PARAM}={session_id}"
 
     def changelist_view(self, request, extra_context=None):
-        value = request.GET.get(SESSION_PARAM, "")
+        session_id = id_param(request.GET.get(SESSION_PARAM))
         context = dict(extra_context or {})
-        if value.isdigit():
-            context["summary_url"] = self.summary_url(int(value))
+        if session_id is not None:
+            context["summary_url"] = self.summary_url(session_id)
         return super().changelist_view(request, context)
 
     def summary_view(self, request, session_id: int):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import Session, SiteSettings
+from polaris.admin import id_param
 
 from .. import selectors
 from ..models import Enrolment, RosterEntry
@@ -143,6 +144,7 @@ class RosterAdmin(admin.ModelAdmin):
     formfield_overrides = {models.DateTimeField: {"widget": RosterTimeWidget}}
     list_display_links = None
     list_filter = ("attendance",)
+    allowed_lookups = (SESSION_PARAM,)
     search_fields = (
         "trainee__trainee_profile__legal_name",
         "trainee__email",
@@ -236,10 +238,10 @@ class RosterAdmin(admin.ModelAdmin):
         return super().changelist_view(request, context)
 
     def _requested_session(self, request) -> Session | None:
-        value = request.GET.get(SESSION_PARAM, "")
-        if not value.isdigit():
+        session_id = id_param(request.GET.get(SESSION_PARAM))
+        if session_id is None:
             return None
-        return Session.objects.select_related("offering").filter(pk=int(value)).first()
+        return Session.objects.select_related("offering").filter(pk=session_id).first()
 
     def _choose_session(self, request):
         if request.GET.get(SESSION_PARAM):

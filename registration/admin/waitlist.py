@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.formatting import PACIFIC, format_session_date
 from catalog.models import Session
+from polaris.admin import id_param
 
 from ..models import WaitlistEntry
 from ..services.staff import StaffActionRefused, waitlist_offer_now
@@ -35,8 +36,9 @@ class SessionFilter(admin.SimpleListFilter):
         return [(str(session.pk), str(session)) for session in sessions]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(session_id=self.value())
+        session_id = id_param(self.value())
+        if session_id is not None:
+            return queryset.filter(session_id=session_id)
         return queryset
 
 
