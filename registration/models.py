@@ -626,11 +626,32 @@ class IntakeAnswer(models.Model):
 
 
 class IntakeAccessLog(models.Model):
-    """Every time a member of staff saw the answers of an intake."""
+    """One time a member of staff was shown intake data: who, when, on which page, which
+    intakes and which of their fields. Written only by registration.services.intake, one row
+    per page shown however many intakes it lists; read in the admin by superusers and
+    clinical reviewers, changed or deleted by nobody."""
 
-    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="access_log")
-    viewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    viewed_at = models.DateTimeField(auto_now_add=True)
+    class Page(models.TextChoices):
+        ADMIN_LIST = "admin_list", _("Intakes in admin")
+        ADMIN_DETAIL = "admin_detail", _("An intake in admin")
+        REVIEW_LIST = "review_list", _("Intakes to review")
+        REVIEW = "review", _("Review of an intake")
+
+    # Shown as "answers" beside the intake's own fields.
+    ANSWERS = "answers"
+
+    viewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("viewed by")
+    )
+    viewed_at = models.DateTimeField(_("viewed"))
+    page = models.CharField(_("page"), max_length=20, choices=Page.choices)
+    fields = models.JSONField(_("fields shown"), default=list)
+    intakes = models.ManyToManyField(
+        Intake,
+        through="IntakeAccessLogIntake",
+        related_name="access_log",
+        verbose_name=_("intakes shown"),
+    )
 
     class Meta:
         ordering = ("-viewed_at", "-pk")
@@ -638,7 +659,22 @@ class IntakeAccessLog(models.Model):
         verbose_name_plural = _("intake access log")
 
     def __str__(self) -> str:
-        return f"{self.viewed_by} · {self.intake_id}"
+        return f"{self.viewed_by} · {self.get_page_display()}"
+
+
+class IntakeAccessLogIntake(models.Model):
+    """One intake shown in one recorded view."""
+
+    log = models.ForeignKey(IntakeAccessLog, on_delete=models.PROTECT, related_name="+")
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("log", "intake"), name="intake_access_once_per_view")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} · {self.intake_id}"
 
 
 # --------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 - Coordinator: runs the catalog, rosters, attendance, orders, refunds, transfers, waitlists
   and certificates; never sees intake medical details nor site settings.
-- Clinical reviewer: the one permission that shows intake medical details.
+- Clinical reviewer: the one permission that shows intake medical details, and reading the
+  intake access log (who was shown which intakes), as superusers do; nobody changes the log.
 Site settings stay with superusers.
 """
 
@@ -12,6 +13,7 @@ from django.db.models import Q
 COORDINATOR = "Coordinator"
 CLINICAL_REVIEWER = "Clinical reviewer"
 INTAKE_PERMISSION = ("registration", "view_intake_answers")
+INTAKE_ACCESS_LOG_PERMISSION = ("registration", "view_intakeaccesslog")
 
 # app label → model → actions
 COORDINATOR_PERMISSIONS = {
@@ -70,7 +72,9 @@ def roles_sync(**kwargs) -> None:
     coordinator, _created = Group.objects.get_or_create(name=COORDINATOR)
     coordinator.permissions.set(_permissions(COORDINATOR_PERMISSIONS))
     reviewer, _created = Group.objects.get_or_create(name=CLINICAL_REVIEWER)
-    app_label, codename = INTAKE_PERMISSION
     reviewer.permissions.set(
-        Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        Permission.objects.filter(
+            content_type__app_label="registration",
+            codename__in=[INTAKE_PERMISSION[1], INTAKE_ACCESS_LOG_PERMISSION[1]],
+        )
     )

@@ -93,11 +93,8 @@ def intake_withdraw(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(intake_services.INTAKE_ANSWERS_PERMISSION, raise_exception=True)
 def intake_review_list(request: HttpRequest) -> HttpResponse:
-    intakes = Intake.objects.select_related("trainee__trainee_profile").order_by(
-        "status", "-submitted_at"
-    )
-    awaiting = [i for i in intakes if i.status == Intake.Status.SUBMITTED]
-    others = [i for i in intakes if i.status != Intake.Status.SUBMITTED][:100]
+    """The intakes a clinical reviewer can open (the view is recorded)."""
+    awaiting, others = intake_services.intakes_for_review(viewer=request.user, now=timezone.now())
     return render(
         request, "registration/intake_review_list.html", {"awaiting": awaiting, "others": others}
     )
@@ -124,7 +121,9 @@ def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The decision is recorded and the trainee emailed."))
             return redirect("registration:intake_review_list")
-    answers = intake_services.intake_answers_for_staff(intake=found, viewer=request.user)
+    answers = intake_services.intake_answers_for_staff(
+        intake=found, viewer=request.user, now=timezone.now()
+    )
     return render(
         request,
         "registration/intake_review.html",

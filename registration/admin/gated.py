@@ -1,14 +1,15 @@
 """Gated offerings in Django admin: practicum invitations (create, revoke, status); intake
 questions; intakes, whose status only is shown here (clinical reviewers read the answers on
-their own page, where every view is recorded); the intake access log; interest lists; contact
-inquiries and who receives them."""
+their own page), every page of them recorded in the intake access log; the log itself, read
+only; interest lists; contact inquiries and who receives them."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.contrib.admin.utils import flatten
+from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -25,7 +26,7 @@ from ..models import (
     Invitation,
 )
 from ..services.inquiries import inquiry_mark_answered
-from ..services.intake import may_see_answers
+from ..services.intake import intake_access_record, may_see_answers
 from ..services.invitations import invitation_create, invitation_revoke
 
 
@@ -128,9 +129,16 @@ class IntakeQuestionAdmin(admin.ModelAdmin):
         return False
 
 
+def _intake_fields(names) -> list[str]:
+    """The intake's own fields among an admin page's columns or fields."""
+    own = {field.name for field in Intake._meta.concrete_fields}
+    return [name for name in names if isinstance(name, str) and name in own]
+
+
 @admin.register(Intake)
 class IntakeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The status of each intake, never its answers nor the reviewer's note."""
+    """The status of each intake, never its answers nor the reviewer's note. Every page that
+    shows intakes is recorded in the intake access log."""
 
     list_display = ("trainee", "status", "submitted_at", "reviewed_at", "approved_until", "review")
     list_filter = ("status",)
@@ -148,6 +156,8 @@ class IntakeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "review",
     )
     readonly_fields = fields
+    # What a page's title and breadcrumbs show of an intake (its __str__).
+    title_fields = ("trainee", "status")
 
     def get_list_display(self, request):
         if may_see_answers(request.user):
@@ -158,6 +168,44 @@ class IntakeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if may_see_answers(request.user):
             return self.fields
         return tuple(name for name in self.fields if name != "review")
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            intake_access_record(
+                viewer=request.user,
+                # The page's own rows, read once: the template reuses them.
+                intake_ids=[intake.pk for intake in changelist.result_list],
+                page=IntakeAccessLog.Page.ADMIN_LIST,
+                fields=_intake_fields(changelist.list_display),
+                now=timezone.now(),
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        intake = (getattr(response, "context_data", None) or {}).get("original")
+        if intake is not None:
+            fields = flatten(self.get_fields(request, intake))
+            self._record(request, intake, _intake_fields(fields))
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        intake = (getattr(response, "context_data", None) or {}).get("object")
+        if intake is not None:
+            self._record(request, intake, self.title_fields)
+        return response
+
+    def _record(self, request, intake: Intake, fields) -> None:
+        intake_access_record(
+            viewer=request.user,
+            intake_ids=[intake.pk],
+            page=IntakeAccessLog.Page.ADMIN_DETAIL,
+            fields=fields,
+            now=timezone.now(),
+        )
 
     @admin.display(description=gettext_lazy("answers"))
     def review(self, intake: Intake) -> str:
@@ -170,9 +218,52 @@ class IntakeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(IntakeAccessLog)
 class IntakeAccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("viewed_at", "viewed_by", "intake")
-    list_select_related = ("viewed_by", "intake__trainee")
-    readonly_fields = ("viewed_at", "viewed_by", "intake")
+    """Who was shown which intakes, when, on which page, and which of their fields. Read by
+    superusers and clinical reviewers (roles.py); nobody adds, changes or deletes an entry.
+    The intakes are named by trainee and number only: the log shows no intake's status."""
+
+    list_display = ("viewed_at", "viewer", "page", "intakes_shown", "fields_shown")
+    list_filter = ("page",)
+    list_select_related = ("viewed_by",)
+    search_fields = (
+        "viewed_by__email",
+        "intakes__trainee__email",
+        "intakes__trainee__trainee_profile__legal_name",
+    )
+    date_hierarchy = "viewed_at"
+    fields = ("viewed_at", "viewer", "page", "fields_shown", "intakes_shown")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        trainees = Intake.objects.select_related("trainee__trainee_profile").order_by("pk")
+        return super().get_queryset(request).prefetch_related(Prefetch("intakes", trainees))
+
+    @admin.display(description=gettext_lazy("viewed by"), ordering="viewed_by__email")
+    def viewer(self, log: IntakeAccessLog) -> str:
+        name = log.viewed_by.get_full_name()
+        return f"{name} <{log.viewed_by.email}>" if name else log.viewed_by.email
+
+    @admin.display(description=gettext_lazy("intakes shown"))
+    def intakes_shown(self, log: IntakeAccessLog) -> str:
+        return format_html_join(
+            "; ",
+            "{} {} ({})",
+            (
+                (_("intake"), intake.pk, _trainee_label(intake.trainee))
+                for intake in log.intakes.all()
+            ),
+        )
+
+    @admin.display(description=gettext_lazy("fields shown"))
+    def fields_shown(self, log: IntakeAccessLog) -> str:
+        names = {field.name: field.verbose_name for field in Intake._meta.concrete_fields}
+        names[IntakeAccessLog.ANSWERS] = _("answers")
+        return ", ".join(str(names.get(name, name)) for name in log.fields)
+
+
+def _trainee_label(trainee) -> str:
+    profile = getattr(trainee, "trainee_profile", None)
+    return f"{profile.legal_name} <{trainee.email}>" if profile else trainee.email
 
 
 @admin.register(InterestSignup)

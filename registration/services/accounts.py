@@ -40,9 +40,9 @@ def account_close(*, user, now: datetime) -> AccountClosure:
 
     Refused while a confirmed registration's session has not ended. Otherwise: unpaid orders
     are cancelled (their seats released), waitlist places left, the cart emptied, intakes
-    withdrawn (answers deleted), interest signups unsubscribed and erased; the login is
-    disabled and the email address, names and username are replaced by placeholders. The
-    profile's legal name and license stay: rosters kept four years show them.
+    withdrawn (answers and review notes deleted), interest signups unsubscribed and erased;
+    the login is disabled and the email address, names and username are replaced by
+    placeholders. The profile's legal name and license stay: rosters kept four years show them.
     """
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
@@ -72,7 +72,8 @@ def account_close(*, user, now: datetime) -> AccountClosure:
         ):
             waitlist_leave(entry=entry, now=now)
         CartItem.objects.filter(trainee=user).delete()
-        for intake in Intake.objects.filter(trainee=user).exclude(status=Intake.Status.WITHDRAWN):
+        # Withdrawn ones too: one withdrawn before notes were deleted may still hold its note.
+        for intake in Intake.objects.filter(trainee=user):
             intake_withdraw(intake=intake, now=now)
 
         addresses = {user.email.lower()} | {

@@ -1,7 +1,9 @@
 """The experiential intake: a trainee submits answers, a clinical reviewer approves or declines
-them, the trainee may withdraw. The answers are health information: they are never logged nor
-emailed, and every time staff see them the view is recorded."""
+them, the trainee may withdraw. The answers and the reviewer's note are health information:
+they are never logged nor emailed, withdrawing deletes them, and every page that shows staff
+anything of an intake records who saw which intakes, when, and which of their fields."""
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -9,11 +11,32 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from ..models import Intake, IntakeAccessLog, IntakeAnswer, IntakeQuestion, OutboundEmail
+from ..models import (
+    Intake,
+    IntakeAccessLog,
+    IntakeAccessLogIntake,
+    IntakeAnswer,
+    IntakeQuestion,
+    OutboundEmail,
+)
 from ..roles import INTAKE_PERMISSION
 from .emails import email_queue
 
 INTAKE_ANSWERS_PERMISSION = ".".join(INTAKE_PERMISSION)
+
+# What the clinical reviewer's pages show of an intake.
+REVIEW_FIELDS = (
+    "trainee",
+    "status",
+    "submitted_at",
+    "decision",
+    "reviewed_at",
+    "review_note",
+    IntakeAccessLog.ANSWERS,
+)
+REVIEW_LIST_FIELDS = ("trainee", "status", "submitted_at")
+# The most intakes the review list shows besides those awaiting review.
+REVIEW_LIST_OTHERS = 100
 
 
 class IntakeError(Exception):
@@ -90,21 +113,65 @@ def intake_review(*, intake: Intake, decision: str, note: str, by, now: datetime
 
 
 def intake_withdraw(*, intake: Intake, now: datetime) -> Intake:
-    """The trainee withdraws: the answers are deleted, the record of the decision is kept."""
+    """The trainee withdraws: the answers and the reviewer's note are deleted; the decision
+    and its date are kept. Withdrawing again deletes whatever is still there."""
     with transaction.atomic():
         locked = Intake.objects.select_for_update().get(pk=intake.pk)
-        if locked.status == Intake.Status.WITHDRAWN:
-            return locked
         locked.answers.all().delete()
-        locked.status = Intake.Status.WITHDRAWN
-        locked.withdrawn_at = now
-        locked.save(update_fields=["status", "withdrawn_at"])
+        if locked.status != Intake.Status.WITHDRAWN:
+            locked.status = Intake.Status.WITHDRAWN
+            locked.withdrawn_at = now
+        locked.review_note = ""
+        locked.save(update_fields=["status", "withdrawn_at", "review_note"])
     return locked
 
 
-def intake_answers_for_staff(*, intake: Intake, viewer) -> list[IntakeAnswer]:
-    """The answers, for a clinical reviewer only; each such view is recorded."""
+def intake_access_record(
+    *, viewer, intake_ids: Iterable[int], page: str, fields: Sequence[str], now: datetime
+) -> IntakeAccessLog | None:
+    """Record that `viewer` was shown these intakes' `fields` on `page`: one entry however
+    many intakes, written in two queries. Nothing shown, nothing recorded."""
+    ids = sorted(set(intake_ids))
+    if not ids:
+        return None
+    with transaction.atomic():
+        log = IntakeAccessLog.objects.create(
+            viewed_by=viewer, viewed_at=now, page=page, fields=list(fields)
+        )
+        IntakeAccessLogIntake.objects.bulk_create(
+            IntakeAccessLogIntake(log=log, intake_id=intake_id) for intake_id in ids
+        )
+    return log
+
+
+def intakes_for_review(*, viewer, now: datetime) -> tuple[list[Intake], list[Intake]]:
+    """The clinical reviewer's list: the intakes awaiting review, and the most recent others
+    by status; the view is recorded."""
     if not may_see_answers(viewer):
         raise PermissionDenied
-    IntakeAccessLog.objects.create(intake=intake, viewed_by=viewer)
+    intakes = Intake.objects.select_related("trainee__trainee_profile")
+    awaiting = list(intakes.filter(status=Intake.Status.SUBMITTED).order_by("-submitted_at"))
+    others = intakes.exclude(status=Intake.Status.SUBMITTED).order_by("status", "-submitted_at")
+    others = list(others[:REVIEW_LIST_OTHERS])
+    intake_access_record(
+        viewer=viewer,
+        intake_ids=[intake.pk for intake in awaiting + others],
+        page=IntakeAccessLog.Page.REVIEW_LIST,
+        fields=REVIEW_LIST_FIELDS,
+        now=now,
+    )
+    return awaiting, others
+
+
+def intake_answers_for_staff(*, intake: Intake, viewer, now: datetime) -> list[IntakeAnswer]:
+    """The answers, for a clinical reviewer only; the review page's view is recorded."""
+    if not may_see_answers(viewer):
+        raise PermissionDenied
+    intake_access_record(
+        viewer=viewer,
+        intake_ids=[intake.pk],
+        page=IntakeAccessLog.Page.REVIEW,
+        fields=REVIEW_FIELDS,
+        now=now,
+    )
     return list(intake.answers.all())

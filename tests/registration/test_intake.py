@@ -139,7 +139,8 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
     assert client.get(reverse("registration:intake_review_list")).status_code == 403
 
     # The coordinator sees the status in admin, never the answers.
-    client.force_login(staff(COORDINATOR))
+    coordinator = staff(COORDINATOR)
+    client.force_login(coordinator)
     admin = client.get(admin_page)
     assert admin.status_code == 200
     assert "Submitted, awaiting review" in text(admin)
@@ -147,7 +148,8 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
     listing = client.get(reverse("admin:registration_intake_changelist"))
     assert listing.status_code == 200 and SECRET not in text(listing)
     assert client.get(review_page).status_code == 403
-    assert not IntakeAccessLog.objects.exists()
+    seen = IntakeAccessLog.objects.filter(viewed_by=coordinator)
+    assert {field for log in seen for field in log.fields}.isdisjoint({"answers", "review_note"})
 
     # The clinical reviewer reads them, and the reading is recorded.
     reviewer = staff(CLINICAL_REVIEWER)
@@ -156,7 +158,8 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
     assert submitted.trainee.trainee_profile.legal_name in listing
     assert SECRET in text(client.get(review_page))
     assert SECRET in text(client.get(review_page))
-    assert IntakeAccessLog.objects.filter(intake=submitted, viewed_by=reviewer).count() == 2
+    readings = IntakeAccessLog.objects.filter(intakes=submitted, viewed_by=reviewer, page="review")
+    assert readings.count() == 2
 
     # Anonymous visitors are sent to sign in.
     client.logout()
@@ -220,21 +223,28 @@ def test_a_declined_intake_does_not_open_registration(
     assert facts.intake_approved_until is None
 
 
-def test_withdrawal_deletes_the_answers_and_keeps_the_decision(
+def test_withdrawal_deletes_the_answers_and_the_note_and_keeps_the_decision(
     client, submitted, django_capture_on_commit_callbacks
 ):
     review(client, submitted, "approved", django_capture_on_commit_callbacks)
+    reviewed_at = submitted.reviewed_at
     client.force_login(submitted.trainee)
+    assert "Cleared by Dr. Reyes" in text(client.get("/intake/"))
 
     response = client.post("/intake/withdraw/", follow=True)
 
     assert "Your intake is withdrawn" in text(response)
-    assert SECRET not in text(response)
-    submitted.refresh_from_db()
-    assert not submitted.answers.exists()
-    assert submitted.status == "withdrawn"
-    assert submitted.decision == "approved" and submitted.reviewed_at is not None
-    assert submitted.review_note == "Cleared by Dr. Reyes"
+    assert SECRET not in text(response) and "Cleared by Dr. Reyes" not in text(response)
+    row = Intake.objects.filter(pk=submitted.pk).values(
+        "status", "decision", "reviewed_at", "review_note"
+    )
+    assert row.get() == {
+        "status": "withdrawn",
+        "decision": "approved",
+        "reviewed_at": reviewed_at,
+        "review_note": "",
+    }
+    assert not IntakeAnswer.objects.filter(intake=submitted).exists()
     facts = trainee_facts(trainee=submitted.trainee, now=timezone.now())
     assert facts.intake_approved_until is None
 
@@ -255,3 +265,142 @@ def test_only_clinical_reviewers_can_decide(client, submitted):
     assert response.status_code == 403
     submitted.refresh_from_db()
     assert submitted.status == "submitted"
+
+
+# -- the intake access log ------------------------------------------------------------------
+
+ADMIN_LIST_FIELDS = ["trainee", "status", "submitted_at", "reviewed_at", "approved_until"]
+ADMIN_DETAIL_FIELDS = [
+    "trainee",
+    "status",
+    "decision",
+    "submitted_at",
+    "reviewed_by",
+    "reviewed_at",
+    "approved_until",
+    "withdrawn_at",
+]
+REVIEW_FIELDS = [
+    "trainee",
+    "status",
+    "submitted_at",
+    "decision",
+    "reviewed_at",
+    "review_note",
+    "answers",
+]
+
+
+def last_access() -> tuple:
+    log = IntakeAccessLog.objects.order_by("-pk").first()
+    intakes = sorted(log.intakes.values_list("pk", flat=True))
+    return log.viewed_by, log.viewed_at, log.page, intakes, log.fields
+
+
+def test_every_staff_page_showing_an_intake_is_recorded(client, submitted):
+    coordinator, reviewer = staff(COORDINATOR), staff(CLINICAL_REVIEWER)
+    now, ids = timezone.now(), [submitted.pk]
+    pages = [
+        (
+            coordinator,
+            reverse("admin:registration_intake_changelist"),
+            "admin_list",
+            ADMIN_LIST_FIELDS,
+        ),
+        (
+            coordinator,
+            reverse("admin:registration_intake_change", args=[submitted.pk]),
+            "admin_detail",
+            ADMIN_DETAIL_FIELDS,
+        ),
+        (
+            coordinator,
+            reverse("admin:registration_intake_history", args=[submitted.pk]),
+            "admin_detail",
+            ["trainee", "status"],
+        ),
+        (
+            reviewer,
+            reverse("registration:intake_review_list"),
+            "review_list",
+            ["trainee", "status", "submitted_at"],
+        ),
+        (
+            reviewer,
+            reverse("registration:intake_review", args=[submitted.pk]),
+            "review",
+            REVIEW_FIELDS,
+        ),
+    ]
+    for viewer, url, page, fields in pages:
+        client.force_login(viewer)
+        assert client.get(url).status_code == 200
+        assert last_access() == (viewer, now, page, ids, fields), url
+    assert IntakeAccessLog.objects.count() == len(pages)
+
+
+def test_pages_that_show_no_intake_record_nothing(client, submitted):
+    client.force_login(staff(COORDINATOR))
+    url = reverse("admin:registration_intake_changelist")
+
+    assert client.get(url, {"status__exact": "approved"}).status_code == 200
+    assert client.get(url, {"review_note__icontains": "a"}).status_code == 302
+    assert client.get(reverse("registration:intake_review_list")).status_code == 403
+
+    assert not IntakeAccessLog.objects.exists()
+
+
+def test_a_list_of_30_intakes_is_one_entry_and_costs_the_queries_of_3(client, submitted):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def more_intakes(count: int) -> None:
+        for _ in range(count):
+            Intake.objects.create(trainee=UserFactory(), submitted_at=timezone.now())
+
+    client.force_login(staff(COORDINATOR))
+    url = reverse("admin:registration_intake_changelist")
+    more_intakes(2)
+    with CaptureQueriesContext(connection) as three:
+        assert client.get(url).status_code == 200
+    more_intakes(27)
+    with CaptureQueriesContext(connection) as thirty:
+        assert client.get(url).status_code == 200
+
+    assert len(thirty) == len(three)
+    assert IntakeAccessLog.objects.count() == 2
+    assert last_access()[3] == sorted(Intake.objects.values_list("pk", flat=True))
+    assert len(last_access()[3]) == 30
+
+
+def test_the_access_log_is_read_by_superusers_and_reviewers_and_changed_by_nobody(
+    client, submitted
+):
+    reviewer = staff(CLINICAL_REVIEWER)
+    client.force_login(reviewer)
+    client.get(reverse("registration:intake_review", args=[submitted.pk]))
+    log = IntakeAccessLog.objects.get()
+    listing = reverse("admin:registration_intakeaccesslog_changelist")
+    change = reverse("admin:registration_intakeaccesslog_change", args=[log.pk])
+    delete = reverse("admin:registration_intakeaccesslog_delete", args=[log.pk])
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    name = submitted.trainee.trainee_profile.legal_name
+
+    for reader in (superuser, reviewer):
+        client.force_login(reader)
+        page = text(client.get(listing))
+        assert name in page and reviewer.email in page and "Review of an intake" in page
+        detail = client.get(change)
+        assert detail.status_code == 200
+        assert "review note, answers" in text(detail)
+        assert 'name="_save"' not in detail.content.decode()
+        assert SECRET not in page + text(detail)
+        assert client.post(change, {"page": "admin_list"}).status_code == 403
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+        assert client.get(reverse("admin:registration_intakeaccesslog_add")).status_code == 403
+    client.force_login(staff(COORDINATOR))
+    assert client.get(listing).status_code == 403
+    assert client.get(change).status_code == 403
+
+    log.refresh_from_db()
+    assert (log.page, log.viewed_by, list(log.intakes.all())) == ("review", reviewer, [submitted])

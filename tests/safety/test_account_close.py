@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib import auth
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,12 +18,15 @@ from registration.models import (
     CartItem,
     Enrolment,
     Intake,
+    IntakeAnswer,
     IntakeQuestion,
     InterestSignup,
     Order,
     WaitlistEntry,
 )
-from registration.services.intake import intake_submit
+from registration.roles import CLINICAL_REVIEWER
+from registration.services.intake import intake_review, intake_submit
+from tests.factories import UserFactory
 from tests.registration.flows import add_to_cart, error_summary, fill, register, session_of, text
 from tests.registration.test_roster import roster_url, rows
 
@@ -76,6 +80,32 @@ def test_an_empty_password_is_asked_for(catalog, signed_in):
     response = close(signed_in, "")
     assert response.status_code == 400
     assert "Enter your password to close your account." in error_summary(response)
+
+
+def test_closing_deletes_every_intake_s_answers_and_review_note_and_keeps_the_decisions(
+    catalog, trainee, signed_in
+):
+    """Both intakes lose their answers and the clinical reviewer's note, the one withdrawn
+    before withdrawing deleted notes too; the decisions and their dates stay."""
+    reviewer = UserFactory(is_staff=True)
+    reviewer.groups.set(Group.objects.filter(name=CLINICAL_REVIEWER))
+    question = IntakeQuestion.objects.create(text="Any heart condition?", kind="yes_no")
+    notes = ("Declined: unstable blood pressure.", "Approved after cardiology letter.")
+    for decision, note in zip(("declined", "approved"), notes, strict=True):
+        intake = intake_submit(
+            trainee=trainee, answers={question.pk: "Yes"}, questions=[question], now=timezone.now()
+        )
+        intake_review(intake=intake, decision=decision, note=note, by=reviewer, now=timezone.now())
+    Intake.objects.filter(decision="declined").update(status="withdrawn")
+    decided = list(Intake.objects.order_by("pk").values_list("decision", "reviewed_at"))
+
+    assert close(signed_in).status_code == 302
+
+    rows = Intake.objects.filter(trainee=trainee).order_by("pk")
+    assert list(rows.values_list("status", "review_note")) == [("withdrawn", "")] * 2
+    assert list(rows.values_list("decision", "reviewed_at")) == decided
+    assert not IntakeAnswer.objects.filter(intake__trainee=trainee).exists()
+    assert not Intake.objects.filter(review_note__in=notes).exists()
 
 
 def test_an_account_with_a_registration_still_to_come_cannot_be_closed_yet(history, signed_in):
