@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from catalog.models import Offering, Session
 from registration.models import Intake, IntakeAccessLog, IntakeAnswer, IntakeQuestion
 from registration.roles import CLINICAL_REVIEWER, COORDINATOR
 from registration.selectors import trainee_facts
-from tests.factories import FIRST_SESSION_START, UserFactory
+from tests.factories import FIRST_SESSION_START, StaffFactory, login_staff
 
 from .flows import add_to_cart, cart_page, error_summary, paid_order, place_order, text
 
@@ -49,9 +48,7 @@ def answers(questions, medications: str = SECRET) -> dict[str, str]:
 
 
 def staff(*groups):
-    user = UserFactory(is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    return user
+    return StaffFactory(roles=groups)
 
 
 @pytest.fixture
@@ -66,7 +63,7 @@ def submitted(client, make_trainee, questions):
 
 
 def review(client, intake, decision, capture, note="Cleared by Dr. Reyes"):
-    client.force_login(staff(CLINICAL_REVIEWER))
+    login_staff(client, staff(CLINICAL_REVIEWER))
     with capture(execute=True):
         response = client.post(
             reverse("registration:intake_review", args=[intake.pk]),
@@ -118,7 +115,7 @@ def test_html_in_answers_is_escaped_wherever_shown(client, signed_in, trainee, q
     own = signed_in.get("/intake/").content.decode()
     assert script not in own and "&lt;script&gt;" in own
 
-    client.force_login(staff(CLINICAL_REVIEWER))
+    login_staff(client, staff(CLINICAL_REVIEWER))
     page = client.get(reverse("registration:intake_review", args=[Intake.objects.get().pk]))
     assert script not in page.content.decode() and "&lt;script&gt;" in page.content.decode()
 
@@ -139,7 +136,7 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
     assert client.get(reverse("registration:intake_review_list")).status_code == 403
 
     # The coordinator sees the status in admin, never the answers.
-    client.force_login(staff(COORDINATOR))
+    login_staff(client, staff(COORDINATOR))
     admin = client.get(admin_page)
     assert admin.status_code == 200
     assert "Submitted, awaiting review" in text(admin)
@@ -151,7 +148,7 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
 
     # The clinical reviewer reads them, and the reading is recorded.
     reviewer = staff(CLINICAL_REVIEWER)
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     listing = text(client.get(reverse("registration:intake_review_list")))
     assert submitted.trainee.trainee_profile.legal_name in listing
     assert SECRET in text(client.get(review_page))
@@ -248,7 +245,7 @@ def test_a_second_intake_waits_for_the_first_review(client, submitted, questions
 
 
 def test_only_clinical_reviewers_can_decide(client, submitted):
-    client.force_login(staff(COORDINATOR))
+    login_staff(client, staff(COORDINATOR))
     response = client.post(
         reverse("registration:intake_review", args=[submitted.pk]), {"decision": "approved"}
     )

@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,7 +12,7 @@ from catalog.models import Offering, Session
 from registration.models import InterestNotification, InterestSignup, OutboundEmail
 from registration.roles import COORDINATOR
 from registration.tasks import interest_notify
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, login_staff
 
 from .flows import error_summary, text
 
@@ -208,9 +207,8 @@ def test_html_in_the_name_is_plain_text_in_emails_and_escaped_in_admin(
     assert "Hello <script>alert(1)</script>," in mailoutbox[-1].body
     assert all(not getattr(message, "alternatives", None) for message in mailoutbox)
 
-    coordinator = UserFactory(is_staff=True)
-    coordinator.groups.set(Group.objects.filter(name=COORDINATOR))
-    client.force_login(coordinator)
+    coordinator = StaffFactory(roles=[COORDINATOR])
+    login_staff(client, coordinator)
     page = client.get(reverse("admin:registration_interestsignup_changelist"))
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in page.content.decode()
