@@ -140,6 +140,10 @@ CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
     "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": 120.0},
     "interest-notify": {"task": "registration.tasks.interest_notify", "schedule": 300.0},
+    "address-emails-prune": {
+        "task": "registration.tasks.address_emails_prune",
+        "schedule": crontab(minute=35),
+    },
     "evaluation-requests": {
         "task": "certificates.evaluation_tasks.evaluation_requests_send",
         "schedule": crontab(minute=5),

@@ -34,6 +34,13 @@ def address_email_take(*, purpose: AddressEmail.Purpose, email: str, now: dateti
         return True
 
 
+def address_emails_prune(*, now: datetime) -> int:
+    """Forget the addresses emailed more than 24 hours ago: they limit nothing any more, and
+    the site keeps no address it has no use for. The number forgotten."""
+    deleted, _by_model = AddressEmail.objects.filter(sent_at__lte=now - INTERVAL).delete()
+    return deleted
+
+
 def address_email_release(*, purpose: AddressEmail.Purpose, emails: list[str]) -> None:
     """The addresses are confirmed (or the reset done): the next email may go at once."""
     AddressEmail.objects.filter(

@@ -9,7 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from registration.models import InquiryTopic
+from registration.roles import COORDINATOR
 from tests.certificates.conftest import free_port
+from tests.factories import StaffFactory, totp_code
 from tests.registration.flows import text
 from tests.security.conftest import PASSWORD, make_user
 
@@ -68,3 +70,19 @@ def test_contact_messages_are_still_limited_while_redis_is_unreachable(unreachab
 def test_catalog_pages_are_served_while_redis_is_unreachable(unreachable_redis, client):
     assert client.get("/").status_code == 200
     assert client.get("/trainings/module-1/").status_code == 200
+
+
+def test_an_authenticator_code_is_still_accepted_once_while_redis_is_unreachable(
+    unreachable_redis,
+):
+    coordinator = StaffFactory(roles=[COORDINATOR])
+    code = totp_code(coordinator)
+    first, second = Client(), Client()
+    for browser in (first, second):
+        browser.post("/admin/login/", {"username": coordinator.username, "password": PASSWORD})
+
+    assert first.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 302
+    replayed = second.post("/accounts/2fa/authenticate/", {"code": code})
+
+    assert "That code is not right" in text(replayed)
+    assert "_auth_user_id" not in second.session

@@ -11,7 +11,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
-from registration.models import InquiryTopic, InterestSignup, OutboundEmail
+from registration.models import AddressEmail, InquiryTopic, InterestSignup, OutboundEmail
+from registration.tasks import address_emails_prune
 from tests.factories import UserFactory
 from tests.registration.flows import text
 from tests.security.conftest import PASSWORD, make_user
@@ -205,3 +206,15 @@ def test_signing_in_with_an_unconfirmed_address_resends_its_link_once_a_day(
         client.logout()
 
     assert len(sent_to(mailoutbox, VICTIM)) == 1
+
+
+def test_typed_addresses_are_forgotten_once_their_day_is_over(post, before_season):
+    post(INTEREST, {"name": "Ada", "email": VICTIM})
+    post(reverse("account_reset_password"), {"email": "someone@example.com"}, n=1)
+    assert AddressEmail.objects.count() == 2
+
+    before_season.shift(timedelta(hours=23))
+    assert address_emails_prune.delay().get() == 0
+    before_season.shift(timedelta(hours=1))
+    assert address_emails_prune.delay().get() == 2
+    assert not AddressEmail.objects.exists()
