@@ -206,6 +206,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "catalog:home"
 # have one (registration.middleware); trainees may. Its rate limit is allauth's login_failed.
 MFA_ADAPTER = "registration.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A code is also taken 30 seconds early or late (a phone's clock drifts); each is used once.
+MFA_TOTP_TOLERANCE = 1
 
 # How many reverse proxies in front of the site append the client's address to
 # X-Forwarded-For: 1 behind the one proxy that HTTPS=1 assumes, 0 when clients connect

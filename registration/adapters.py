@@ -53,7 +53,7 @@ class MFAAdapter(DefaultMFAAdapter):
         **DefaultMFAAdapter.error_messages,
         "incorrect_code": _(
             "That code is not right. Enter the 6-digit code your authenticator app shows "
-            "now, or one of your recovery codes that you have not used yet."
+            "now (or, to sign in, a recovery code you have not used yet)."
         ),
     }
 
