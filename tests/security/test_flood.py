@@ -218,3 +218,21 @@ def test_typed_addresses_are_forgotten_once_their_day_is_over(post, before_seaso
     before_season.shift(timedelta(hours=1))
     assert address_emails_prune.delay().get() == 2
     assert not AddressEmail.objects.exists()
+
+
+def test_a_confirmed_address_may_be_told_again_within_the_day(
+    client, post, mailoutbox, before_season
+):
+    data = {"email": VICTIM, "password1": PASSWORD + "!", "password2": PASSWORD + "!"}
+    post(reverse("account_signup"), data)
+    (confirmation,) = sent_to(mailoutbox, VICTIM)
+    link = next(word for word in confirmation.body.split() if "/accounts/confirm-email/" in word)
+    client.post(link)
+    assert EmailAddress.objects.get(email=VICTIM).verified
+    client.logout()
+    before_season.shift(timedelta(minutes=5))  # past allauth's own 3-minute limit
+
+    post(reverse("account_signup"), data, n=1)  # someone signs up with it again
+
+    assert len(sent_to(mailoutbox, VICTIM)) == 2
+    assert "already exists" in sent_to(mailoutbox, VICTIM)[-1].body
