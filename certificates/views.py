@@ -1,18 +1,14 @@
 """Certificate pages: the PDF download (the trainee's own, or any for staff), the CE
 transcript, and the public verification page (rate-limited per address)."""
 
-import time
-
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from polaris.ratelimit import client_address, rate_take
 from registration.selectors import profile_of
 
 from . import rendering, selectors, services
@@ -53,26 +49,12 @@ def transcript(request: HttpRequest) -> HttpResponse:
     return _pdf_response(pdf, "polaris-ce-transcript.pdf")
 
 
-def _client_address(request: HttpRequest) -> str:
-    """The client's address as the sign-in rate limits see it (allauth's trusted proxies)."""
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return ""
-
-
 def _too_many_lookups(request: HttpRequest) -> bool:
-    """Counts this address's lookups in the current minute, in the shared cache."""
+    """Counts this client's lookups in the current minute."""
     limit = getattr(settings, "CERTIFICATE_VERIFY_PER_MINUTE", VERIFY_PER_MINUTE)
-    address = _client_address(request)
-    key = f"certificates:verify:{address}:{int(time.time() // 60)}"
-    if cache.add(key, 1, timeout=90):
-        return False
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=90)
-        return False
+    return not rate_take(
+        action="verify", client=client_address(request), limit=limit, period_seconds=60
+    )
 
 
 def _private(response: HttpResponse) -> HttpResponse:

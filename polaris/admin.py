@@ -1,10 +1,57 @@
-"""The admin site: Django's, with the coordinator's dashboard on its index page and lookups
-only on what each admin declares; and the read-only pieces shared by the apps' admins."""
+"""The admin site: Django's, with the coordinator's dashboard on its index page, lookups
+only on what each admin declares, and its sign-in handed on to django-allauth's steps (the
+authenticator code); and the read-only pieces shared by the apps' admins."""
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.app_settings import EmailVerificationMethod
+from allauth.account.internal.flows.login import perform_password_login
+from allauth.account.models import Login
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import LoginView
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from .admin_lookups import AllowListedLookups
+
+
+class StaffAuthenticationForm(AdminAuthenticationForm):
+    """The admin's username and password, checked by allauth's adapter so that the same
+    failed sign-in limits apply here as on the site's sign-in page."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            self.user_cache = get_account_adapter(self.request).authenticate(
+                self.request, username=username, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class StaffLoginView(LoginView):
+    """Django's admin sign-in, except that a right password does not sign in by itself: the
+    sign-in goes on through allauth's steps, as on the site's sign-in page, so staff with an
+    authenticator enter its code before the admin opens."""
+
+    def form_valid(self, form):
+        user = form.get_user()
+        login = Login(
+            user=user,
+            # Staff made with createsuperuser have no confirmed address; the admin never
+            # asked for one, and the authenticator code is the second check.
+            email_verification=EmailVerificationMethod.NONE,
+            redirect_url=self.get_success_url(),
+        )
+        return perform_password_login(self.request, {"username": user.get_username()}, login)
 
 
 class PolarisAdminSite(admin.AdminSite):
@@ -12,6 +59,29 @@ class PolarisAdminSite(admin.AdminSite):
     site_title = "Polaris Trainings admin"
     index_title = "Training coordination"
     index_template = "admin/polaris_index.html"
+    login_form = StaffAuthenticationForm
+
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        """Django's AdminSite.login, with StaffLoginView in place of Django's LoginView."""
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        context = {
+            **self.each_context(request),
+            "title": _("Log in"),
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+        }
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
+        context.update(extra_context or {})
+        request.current_app = self.name
+        return StaffLoginView.as_view(
+            extra_context=context,
+            authentication_form=self.login_form,
+            template_name=self.login_template or "admin/login.html",
+        )(request)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every admin, ours or another app's, filters only on what it declares."""

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
     "catalog",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "registration.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "polaris.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -138,6 +140,10 @@ CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
     "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": 120.0},
     "interest-notify": {"task": "registration.tasks.interest_notify", "schedule": 300.0},
+    "address-emails-prune": {
+        "task": "registration.tasks.address_emails_prune",
+        "schedule": crontab(minute=35),
+    },
     "evaluation-requests": {
         "task": "certificates.evaluation_tasks.evaluation_requests_send",
         "schedule": crontab(minute=5),
@@ -182,16 +188,33 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Polaris Trainings] "
+# Per client address (see TRUSTED_PROXY_COUNT) and per account. The emails these forms send
+# to a typed address are limited per address in the database (registration.services.flood).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
-    "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
+    "signup": "20/m/ip,60/h/ip",
+    "reset_password": "20/m/ip,60/h/ip",
     "confirm_email": "1/3m/key",
 }
+ACCOUNT_ADAPTER = "registration.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_REDIRECT_URL = "/account/profile/"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "registration:my_trainings"
 ACCOUNT_LOGOUT_REDIRECT_URL = "catalog:home"
+
+# Two factors (django-allauth's MFA): an authenticator app with recovery codes. Staff must
+# have one (registration.middleware); trainees may. Its rate limit is allauth's login_failed.
+MFA_ADAPTER = "registration.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A code is also taken 30 seconds early or late (a phone's clock drifts); each is used once.
+MFA_TOTP_TOLERANCE = 1
+
+# How many reverse proxies in front of the site append the client's address to
+# X-Forwarded-For: 1 behind the one proxy that HTTPS=1 assumes, 0 when clients connect
+# directly (the header is then ignored, so nobody can pose as another address). Every rate
+# limit reads the client's address through polaris.ratelimit.client_address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -7,6 +7,7 @@ class RegistrationConfig(AppConfig):
     verbose_name = "Registration"
 
     def ready(self) -> None:
+        from . import receivers  # noqa: F401
         from .roles import roles_sync
 
         # After the last app migrates, so that every permission exists.

@@ -454,6 +454,34 @@ class OutboundEmail(models.Model):
         return f"{self.kind} → {self.to}"
 
 
+class AddressEmail(models.Model):
+    """The last email of one kind sent to an address a visitor typed (an interest list's
+    confirmation, a contact acknowledgement, an account's confirmation or password reset).
+
+    Anyone can type anyone's address, so each kind goes to an address at most once a day
+    until the address is confirmed (registration.services.flood). Kept in the database:
+    shared by every process and unaffected by a Redis outage.
+    """
+
+    class Purpose(models.TextChoices):
+        INTEREST = "interest", _("Interest list confirmation")
+        INQUIRY = "inquiry", _("Contact acknowledgement")
+        ACCOUNT = "account", _("Account email confirmation")
+        PASSWORD_RESET = "password-reset", _("Password reset")
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    email = models.EmailField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("purpose", "email"), name="address_email_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} → {self.email}"
+
+
 class RosterEntry(Enrolment):
     """An enrolment as a session's roster shows it: the coordinator's attendance sheet."""
 

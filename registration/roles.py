@@ -4,7 +4,8 @@
   and certificates; never sees intake medical details nor site settings.
 - Clinical reviewer: the one permission that shows intake medical details, and reading the
   intake access log (who was shown which intakes), as superusers do; nobody changes the log.
-Site settings stay with superusers.
+Site settings stay with superusers. Everyone who holds a role, can open the admin or see
+intake answers signs in with two factors (registration.middleware).
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -12,6 +13,7 @@ from django.db.models import Q
 
 COORDINATOR = "Coordinator"
 CLINICAL_REVIEWER = "Clinical reviewer"
+STAFF_ROLES = (COORDINATOR, CLINICAL_REVIEWER)
 INTAKE_PERMISSION = ("registration", "view_intake_answers")
 INTAKE_ACCESS_LOG_PERMISSION = ("registration", "view_intakeaccesslog")
 
@@ -53,6 +55,20 @@ COORDINATOR_PERMISSIONS = {
         "instructorrating": ("view",),
     },
 }
+
+
+def needs_second_factor(user) -> bool:
+    """Superusers, staff (who can open the admin), coordinators and clinical reviewers, and
+    anyone allowed to read intake answers: they can see health data or refund money, so a
+    password alone must not be enough."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    app_label, codename = INTAKE_PERMISSION
+    return user.groups.filter(name__in=STAFF_ROLES).exists() or user.has_perm(
+        f"{app_label}.{codename}"
+    )
 
 
 def _permissions(spec: dict[str, dict[str, tuple[str, ...]]]) -> list[Permission]:

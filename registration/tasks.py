@@ -6,7 +6,7 @@ import stripe
 from celery import shared_task
 from django.utils import timezone
 
-from .services import attendance, emails, interest, orders, payments, waitlist
+from .services import attendance, emails, flood, interest, orders, payments, waitlist
 
 
 @shared_task(
@@ -41,6 +41,12 @@ def outbox_sweep() -> int:
     for email_id in pending:
         email_send.delay(email_id)
     return len(pending)
+
+
+@shared_task
+def address_emails_prune() -> int:
+    """Forget the addresses typed into forms once their day's limit is over."""
+    return flood.address_emails_prune(now=timezone.now())
 
 
 @shared_task

@@ -1,12 +1,12 @@
 """Contact pages: the list of inquiry topics and one form per topic. Each view parses, calls a
 service, renders."""
 
-from allauth.account.adapter import get_adapter
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
+
+from polaris.ratelimit import client_address
 
 from .forms import InquiryForm
 from .models import InquiryTopic
@@ -16,14 +16,6 @@ from .services import inquiries
 @require_safe
 def contact(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/contact.html", {"topics": InquiryTopic})
-
-
-def _client_address(request: HttpRequest) -> str:
-    """The client's address as the sign-in rate limits see it (allauth's trusted proxies)."""
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return ""
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -37,7 +29,7 @@ def contact_topic(request: HttpRequest, topic: str) -> HttpResponse:
         return render(request, "registration/contact_thanks.html", context)
     if request.method == "POST" and form.is_valid():
         now = timezone.now()
-        if not inquiries.inquiry_rate_take(address=_client_address(request), now=now):
+        if not inquiries.inquiry_rate_take(client=client_address(request)):
             return render(request, "registration/contact_rate_limited.html", context, status=429)
         inquiries.inquiry_submit(
             topic=topic,

@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.selectors import published_offerings
+from polaris.ratelimit import client_address
 
 from . import selectors
 from .forms import IntakeForm, IntakeReviewForm, InterestForm
@@ -140,6 +141,13 @@ def interest_signup(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_spam:
         return render(request, "registration/interest_thanks.html", {"offering": offering})
     if request.method == "POST" and form.is_valid():
+        if not interest.interest_rate_take(client=client_address(request)):
+            return render(
+                request,
+                "registration/interest_rate_limited.html",
+                {"offering": offering},
+                status=429,
+            )
         interest.interest_signup(
             offering=offering,
             name=form.cleaned_data["name"],
@@ -169,9 +177,11 @@ def interest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 def _interest_link(request: HttpRequest, token: str, *, action: str) -> HttpResponse:
     done = None
+    confirmed = []
     try:
         if request.method == "POST" and action == "confirm":
-            signup, done = interest.interest_confirm(token=token, now=timezone.now())
+            signup, confirmed = interest.interest_confirm(token=token, now=timezone.now())
+            done = bool(confirmed)
         elif request.method == "POST":
             signup, done = interest.interest_unsubscribe(token=token, now=timezone.now())
         else:
@@ -186,5 +196,5 @@ def _interest_link(request: HttpRequest, token: str, *, action: str) -> HttpResp
     return render(
         request,
         "registration/interest_link.html",
-        {"signup": signup, "action": action, "done": done},
+        {"signup": signup, "action": action, "done": done, "confirmed": confirmed},
     )

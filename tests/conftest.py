@@ -50,6 +50,25 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture
+def admin_user(db):
+    """pytest-django's superuser "admin", with an authenticator app set up: staff reach the
+    admin only after signing in with two factors."""
+    from tests.factories import StaffFactory
+
+    return StaffFactory(username="admin", email="admin@example.com", is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """A client signed in as `admin_user` with password and authenticator code (login_staff)."""
+    from django.test import Client
+
+    from tests.factories import login_staff
+
+    return login_staff(Client(), admin_user)
+
+
+@pytest.fixture
 def postgres(db):
     from django.db import connection
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from tests.factories import UserFactory
 
 
-def test_check_deploy_has_no_warnings(tmp_path: Path):
+def _check_deploy(tmp_path: Path, **environment) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -24,7 +24,9 @@ def test_check_deploy_has_no_warnings(tmp_path: Path):
         "ALLOWED_HOSTS": "trainings.polarisinsight.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
-    result = subprocess.run(
+    env.pop("TRUSTED_PROXY_COUNT", None)
+    env.update(environment)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
         env=env,
@@ -32,8 +34,18 @@ def test_check_deploy_has_no_warnings(tmp_path: Path):
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_has_no_warnings(tmp_path: Path):
+    result = _check_deploy(tmp_path, TRUSTED_PROXY_COUNT="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_asks_for_the_proxy_count_behind_https(tmp_path: Path):
+    result = _check_deploy(tmp_path)
+    assert result.returncode != 0
+    assert "polaris.W001" in result.stderr and "TRUSTED_PROXY_COUNT" in result.stderr
 
 
 def _production_security_settings(monkeypatch) -> dict:

@@ -1,7 +1,9 @@
-"""Closed accounts in Django admin: who closed their account and when, with the records kept
-for them (read only: the trainee closes their own account, nobody reopens it here)."""
+"""Accounts in Django admin: closed accounts, who closed them and when, with the records kept
+for them (read only: the trainee closes their own account, nobody reopens it here); and the
+second factors, which a superuser can remove for someone who lost theirs."""
 
-from django.contrib import admin
+from allauth.mfa.models import Authenticator
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -11,6 +13,7 @@ from polaris.admin import ReadOnlyAdminMixin
 
 from ..models import AccountClosure
 from ..selectors import profile_of
+from ..services.accounts import second_factor_remove
 
 
 @admin.register(AccountClosure)
@@ -64,4 +67,40 @@ class AccountClosureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         url = reverse("admin:certificates_certificate_changelist")
         return format_html(
             '<a href="{}?q={}">{}</a>', url, closure.user.email, closure.certificate_count
+        )
+
+
+# allauth's own admin shows the authenticators' secrets; this one never does.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Who has which second factor, and when it was last used. Deleting one removes all of
+    that account's (its recovery codes too): at the next sign-in they set up a new one."""
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email")
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def delete_model(self, request, obj):
+        second_factor_remove(user=obj.user, by=request.user.get_username())
+
+    def delete_queryset(self, request, queryset):
+        for user in {authenticator.user for authenticator in queryset.select_related("user")}:
+            second_factor_remove(user=user, by=request.user.get_username())
+        messages.info(
+            request, gettext_lazy("They set up a new authenticator at their next sign-in.")
         )

@@ -1,9 +1,12 @@
-"""Closing a trainee's account: the login and what only served it go; the records the CE rules
-keep for four years (orders, rosters, certificates, evaluations) stay, still attributed."""
+"""Accounts: closing a trainee's account (the login and what only served it go; the records
+the CE rules keep for four years, orders, rosters, certificates, evaluations, stay, still
+attributed), and removing the second factor of someone who lost it."""
 
+import logging
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,8 +26,19 @@ from .intake import intake_withdraw
 from .orders import order_cancel, order_log
 from .waitlist import waitlist_leave
 
+logger = logging.getLogger(__name__)
+
 # A reserved top-level domain (RFC 2606): nothing addressed there is ever delivered.
 CLOSED_EMAIL_DOMAIN = "closed.invalid"
+
+
+def second_factor_remove(*, user, by: str) -> int:
+    """Remove every authenticator of `user` (app, recovery codes, security keys), for someone
+    who lost their phone and their recovery codes; the number removed. Staff then set up a
+    new one before they reach a staff page again (registration.middleware)."""
+    removed, _by_model = Authenticator.objects.filter(user=user).delete()
+    logger.warning("Second factor of %s removed by %s (%d removed)", user, by, removed)
+    return removed
 
 
 class AccountCloseRefused(Exception):

@@ -1,16 +1,18 @@
 """Contact inquiries: stored, emailed to the topic's recipient, acknowledged to the visitor;
-a per-address limit in the shared cache keeps robots from filling the inbox."""
+a per-client limit keeps robots from filling the center's inbox, and a per-address one
+(acknowledgements at most once a day) the inbox of whoever's address they type."""
 
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 from catalog.models import SiteSettings
+from polaris.ratelimit import rate_take
 
-from ..models import Inquiry, InquiryRecipient, InquiryTopic
+from ..models import AddressEmail, Inquiry, InquiryRecipient, InquiryTopic
 from .emails import email_queue
+from .flood import address_email_take
 
 INQUIRIES_PER_HOUR = 5
 
@@ -25,28 +27,24 @@ def inquiry_recipient(*, topic: str) -> str:
     )
 
 
-def inquiry_rate_take(*, address: str, now: datetime) -> bool:
-    """Count one inquiry from this address in the current hour; False once over the limit."""
-    key = f"registration:inquiry:{address}:{int(now.timestamp() // 3600)}"
-    if cache.add(key, 1, timeout=3700):
-        return True
-    try:
-        return cache.incr(key) <= INQUIRIES_PER_HOUR
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3700)
-        return True
+def inquiry_rate_take(*, client: str) -> bool:
+    """Count one inquiry from this client in the current hour; False once over the limit."""
+    return rate_take(action="inquiry", client=client, limit=INQUIRIES_PER_HOUR, period_seconds=3600)
 
 
 def inquiry_submit(
     *, topic: InquiryTopic, name: str, email: str, message: str, now: datetime
 ) -> Inquiry:
-    """Store the inquiry, email it to the topic's recipient and acknowledge it to the visitor."""
+    """Store the inquiry, email it to the topic's recipient and acknowledge it to the visitor
+    (at most once a day to an address: the acknowledgement goes to whatever address was
+    typed)."""
     with transaction.atomic():
         inquiry = Inquiry.objects.create(
             topic=topic, name=name.strip(), email=email.strip(), message=message, created_at=now
         )
         email_queue(kind="inquiry_received", to=inquiry_recipient(topic=topic), inquiry=inquiry)
-        email_queue(kind="inquiry_ack", to=inquiry.email, inquiry=inquiry)
+        if address_email_take(purpose=AddressEmail.Purpose.INQUIRY, email=inquiry.email, now=now):
+            email_queue(kind="inquiry_ack", to=inquiry.email, inquiry=inquiry)
     return inquiry
 
 

@@ -10,20 +10,31 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import Offering, Session
+from polaris.ratelimit import rate_take
 
-from ..models import InterestNotification, InterestSignup
+from ..models import AddressEmail, InterestNotification, InterestSignup
 from .emails import email_queue
+from .flood import address_email_release, address_email_take
+
+SIGNUPS_PER_HOUR = 10
 
 
 class InterestLinkRefused(Exception):
     """The link cannot be used; the message says why, for the person holding it."""
 
 
+def interest_rate_take(*, client: str) -> bool:
+    """Count one signup from this client in the current hour; False once over the limit."""
+    return rate_take(action="interest", client=client, limit=SIGNUPS_PER_HOUR, period_seconds=3600)
+
+
 def interest_signup(*, offering: Offering, name: str, email: str, now: datetime) -> InterestSignup:
     """Put `email` on the offering's list, unconfirmed, and email the confirmation link.
 
-    Signing up again while unconfirmed sends the link again; once confirmed, nothing happens
-    (the page says the same either way, so it tells nobody who is on the list).
+    Anyone can type anyone's address: the link goes at most once a day to an address while it
+    is unconfirmed, whichever lists it joins, and one link confirms them all. Once confirmed,
+    signing up again does nothing (the page says the same either way, so it tells nobody who
+    is on the list).
     """
     email = email.strip().lower()
     name = name.strip()
@@ -43,7 +54,9 @@ def interest_signup(*, offering: Offering, name: str, email: str, now: datetime)
                 return InterestSignup.objects.get(
                     offering=offering, email=email, unsubscribed_at__isnull=True
                 )
-        if signup.confirmed_at is None:
+        if signup.confirmed_at is None and address_email_take(
+            purpose=AddressEmail.Purpose.INTEREST, email=email, now=now
+        ):
             email_queue(kind="interest_confirm", to=email, interest_signup=signup)
     return signup
 
@@ -72,8 +85,9 @@ def interest_check(*, token: str) -> InterestSignup:
     return signup
 
 
-def interest_confirm(*, token: str, now: datetime) -> tuple[InterestSignup, bool]:
-    """Confirm the signup; True if confirmed now, False if it already was."""
+def interest_confirm(*, token: str, now: datetime) -> tuple[InterestSignup, list[InterestSignup]]:
+    """Confirm the signup, and every other unconfirmed list its address joined (the one link
+    a day stands for them all); the signups confirmed now, none if it already was."""
     with transaction.atomic():
         signup = _locked(token)
         if signup.unsubscribed_at is not None:
@@ -81,10 +95,19 @@ def interest_confirm(*, token: str, now: datetime) -> tuple[InterestSignup, bool
                 _("You unsubscribed from this list. To hear about dates again, sign up again.")
             )
         if signup.confirmed_at is not None:
-            return signup, False
+            return signup, []
+        confirmed = list(
+            InterestSignup.objects.select_for_update(of=("self",))
+            .select_related("offering")
+            .filter(email=signup.email, confirmed_at__isnull=True, unsubscribed_at__isnull=True)
+            .order_by("offering__title", "pk")
+        )
+        InterestSignup.objects.filter(pk__in=[each.pk for each in confirmed]).update(
+            confirmed_at=now
+        )
+        address_email_release(purpose=AddressEmail.Purpose.INTEREST, emails=[signup.email])
         signup.confirmed_at = now
-        signup.save(update_fields=["confirmed_at"])
-    return signup, True
+    return signup, confirmed
 
 
 def interest_unsubscribe(*, token: str, now: datetime) -> tuple[InterestSignup, bool]:

@@ -127,8 +127,10 @@ def test_bundle_dearer_than_its_parts_is_flagged(staff):
 def test_site_settings_are_for_superusers_only(client, django_user_model):
     from django.contrib.auth.models import Permission
 
-    staff = django_user_model.objects.create_user("coord", "c@example.com", "pw", is_staff=True)
+    from tests.factories import StaffFactory, login_staff
+
+    staff = StaffFactory()
     staff.user_permissions.set(Permission.objects.filter(codename__endswith="sitesettings"))
-    client.force_login(staff)
+    login_staff(client, staff)
     settings_row = SiteSettings.objects.get()
     assert client.get(change_url(settings_row)).status_code == 403

@@ -25,13 +25,9 @@ def visitor(client):
 
 
 @pytest.fixture
-def staff(django_user_model):
-    from django.test import Client
-
-    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-    browser = Client()
-    browser.force_login(admin)
-    return browser
+def staff(admin_client):
+    """A second browser, signed in to the admin."""
+    return admin_client
 
 
 def change_url(obj) -> str:

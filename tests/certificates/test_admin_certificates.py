@@ -203,11 +203,11 @@ def test_retry_failed_queues_them_again_and_they_are_emailed(
 def test_retry_needs_the_right_to_change_the_roster(client, session, roster):
     from django.contrib.auth.models import Permission
 
-    from tests.factories import UserFactory
+    from tests.factories import StaffFactory, login_staff
 
-    viewer = UserFactory(is_staff=True)
+    viewer = StaffFactory()
     viewer.user_permissions.add(Permission.objects.get(codename="view_rosterentry"))
-    client.force_login(viewer)
+    login_staff(client, viewer)
     certificate(roster["bell"], delivery=Delivery.FAILED)
     response = client.get(progress_url(session))
     assert response.status_code == 200 and 'name="retry"' not in response.content.decode()

@@ -14,7 +14,7 @@ from certificates import evaluations
 from certificates.evaluation_tasks import evaluation_reminders_send, evaluation_requests_send
 from certificates.models import Certificate, Evaluation, InstructorRating, ObjectiveRating
 from registration.models import Enrolment, TraineeProfile
-from tests.factories import EnrolmentFactory, UserFactory
+from tests.factories import EnrolmentFactory, StaffFactory, UserFactory, login_staff
 from tests.registration.flows import element, error_summary, paid_order, session_of, text
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -556,7 +556,7 @@ def test_a_fresh_worker_registers_the_evaluation_tasks_the_beat_schedule_names()
 
 
 def test_staff_without_the_evaluation_permission_cannot_read_the_summary(client, june):
-    client.force_login(UserFactory(is_staff=True))
+    login_staff(client, StaffFactory())
 
     response = client.get(f"/admin/certificates/evaluation/session/{june.pk}/summary/")
 

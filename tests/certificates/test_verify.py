@@ -19,7 +19,14 @@ from certificates.services import (
 )
 from registration.models import Enrolment
 from registration.services.staff import registration_manual
-from tests.factories import CreditTypeFactory, OfferingFactory, SessionFactory, UserFactory
+from tests.factories import (
+    CreditTypeFactory,
+    OfferingFactory,
+    SessionFactory,
+    StaffFactory,
+    UserFactory,
+    login_staff,
+)
 from tests.registration.flows import text
 
 from .conftest import AFTER, LICENSES, pdf_text, submit_evaluation
@@ -161,8 +168,8 @@ def test_another_trainee_and_anonymous_visitors_get_a_404(client, ce_certificate
 
 
 def test_staff_who_may_view_certificates_download_any(client, ce_certificate):
-    coordinator = UserFactory(is_staff=True)
-    client.force_login(coordinator)
+    coordinator = StaffFactory()
+    login_staff(client, coordinator)
     assert client.get(pdf_url(ce_certificate)).status_code == 404
 
     coordinator.user_permissions.add(Permission.objects.get(codename="view_certificate"))

@@ -7,7 +7,6 @@ from datetime import datetime
 import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -28,7 +27,7 @@ from registration.services.enrolments import enrolment_cancel
 # Imported for its autouse fixture too: the certificates' PDFs go to the test's tmp_path.
 from tests.certificates.conftest import _media_in_tmp, pdf_text  # noqa: F401
 from tests.e2e.a11y import assert_accessible
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory, totp_code
 from tests.registration.flows import paid_order, session_of
 from tests.registration.test_cart import FULL_TRAINING
 
@@ -252,10 +251,9 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
             paid_with_apa_ce(trainee, june)
         else:
             paid_order(trainee, june)
-    coordinator = UserFactory(
-        username="jana", first_name="Jana", last_name="Adamova", is_staff=True
+    coordinator = StaffFactory(
+        username="jana", first_name="Jana", last_name="Adamova", roles=[COORDINATOR]
     )
-    coordinator.groups.set(Group.objects.filter(name=COORDINATOR))
     before_season.move_to(EVENING_AFTER)
     mail.outbox.clear()
     in_pacific_time(page, EVENING_AFTER)
@@ -266,6 +264,12 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
     page.get_by_label("Username").fill("jana")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+    # Staff sign in with two factors: the code from Jana's authenticator app.
+    expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    assert_accessible(page, "two-factor sign-in")
+    page.get_by_label("Code").fill(totp_code(coordinator))
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("heading", name="Training coordination")).to_be_visible()
     assert_accessible(page, "admin dashboard")

@@ -6,6 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.e2e.test_pages import PUBLIC_PAGES
+from tests.factories import StaffFactory, totp_code
 from tests.registration.flows import paid_order, session_of
 from tests.security.conftest import PASSWORD, make_user
 
@@ -69,6 +70,10 @@ def _admin_sign_in(page, violations: Violations, user) -> None:
     page.locator("input[name=username]").fill(user.username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    violations.collect()
+    page.get_by_label("Code").fill(totp_code(user))
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator("#dashboard")).to_be_visible()
     violations.collect()
 
@@ -115,6 +120,36 @@ def test_trainee_pages_and_checkout_to_stripe_break_no_rule_of_the_policy(
     page.get_by_role("button", name="Place order").click()
     # The POST redirects to the Checkout page of Stripe's fake: form-action allows it.
     page.wait_for_url(f"{fake_stripe.url}/pay/**")
+
+    assert not violations.found, "\n".join(violations.found)
+
+
+def test_setting_up_two_factors_shows_the_qr_code_and_breaks_no_rule(page, violations):
+    superuser = StaffFactory(is_superuser=True, second_factor=False)
+    violations.visit("/admin/login/")
+    page.locator("input[name=username]").fill(superuser.username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Sent to set up an authenticator, after confirming the password.
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    expect(page.get_by_text("Staff pages need two-factor authentication")).to_be_visible()
+    violations.collect()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
+    qr_code = page.get_by_role("img", name="QR code for your authenticator app")
+    assert qr_code.evaluate("img => img.complete && img.naturalWidth > 100")
+    violations.collect()
+    secret = page.get_by_label("Key, to type in by hand").input_value()
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+
+    expect(page.get_by_role("heading", name="Recovery codes")).to_be_visible()
+    violations.collect()
+    page.get_by_role("link", name="Continue to the admin").click()
+    expect(page.locator("#dashboard")).to_be_visible()
+    violations.visit("/accounts/2fa/")
 
     assert not violations.found, "\n".join(violations.found)
 

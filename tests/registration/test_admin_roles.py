@@ -8,22 +8,19 @@ from django.urls import reverse
 
 from catalog.models import SiteSettings
 from registration.roles import CLINICAL_REVIEWER, COORDINATOR, roles_sync
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, login_staff
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
 
 def staff_user(*groups: str, superuser: bool = False):
-    user = UserFactory(is_staff=True, is_superuser=superuser)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    return user
+    return StaffFactory(roles=groups, is_superuser=superuser)
 
 
 @pytest.fixture
 def as_user(client):
     def sign_in(user):
-        client.force_login(user)
-        return client
+        return login_staff(client, user)
 
     return sign_in
 

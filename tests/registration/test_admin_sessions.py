@@ -12,7 +12,7 @@ from django.utils import timezone
 from catalog.models import Session
 from certificates.models import Certificate
 from registration.models import Enrolment, Order, OrderLine, WaitlistEntry
-from tests.factories import UserFactory
+from tests.factories import UserFactory, login_staff
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -123,6 +123,6 @@ def test_dashboard_counts_overdue_certificates(admin_client, admin_user, before_
     enrolments = fill(session, confirmed=4)
     Enrolment.objects.filter(pk__in=[e.pk for e in enrolments]).update(attendance="attended")
     before_season.move_to(session.ends_at + timedelta(days=61))
-    admin_client.force_login(admin_user)  # the earlier sign-in has expired by then
+    login_staff(admin_client, admin_user)  # the earlier sign-in has expired by then
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "Certificates overdue (4)" in page

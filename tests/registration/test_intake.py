@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from catalog.models import Offering, Session
 from registration.models import Intake, IntakeAccessLog, IntakeAnswer, IntakeQuestion
 from registration.roles import CLINICAL_REVIEWER, COORDINATOR
 from registration.selectors import trainee_facts
-from tests.factories import FIRST_SESSION_START, UserFactory
+from tests.factories import FIRST_SESSION_START, StaffFactory, UserFactory, login_staff
 
 from .flows import add_to_cart, cart_page, error_summary, paid_order, place_order, text
 
@@ -49,9 +48,7 @@ def answers(questions, medications: str = SECRET) -> dict[str, str]:
 
 
 def staff(*groups):
-    user = UserFactory(is_staff=True)
-    user.groups.set(Group.objects.filter(name__in=groups))
-    return user
+    return StaffFactory(roles=groups)
 
 
 @pytest.fixture
@@ -66,7 +63,7 @@ def submitted(client, make_trainee, questions):
 
 
 def review(client, intake, decision, capture, note="Cleared by Dr. Reyes"):
-    client.force_login(staff(CLINICAL_REVIEWER))
+    login_staff(client, staff(CLINICAL_REVIEWER))
     with capture(execute=True):
         response = client.post(
             reverse("registration:intake_review", args=[intake.pk]),
@@ -118,7 +115,7 @@ def test_html_in_answers_is_escaped_wherever_shown(client, signed_in, trainee, q
     own = signed_in.get("/intake/").content.decode()
     assert script not in own and "&lt;script&gt;" in own
 
-    client.force_login(staff(CLINICAL_REVIEWER))
+    login_staff(client, staff(CLINICAL_REVIEWER))
     page = client.get(reverse("registration:intake_review", args=[Intake.objects.get().pk]))
     assert script not in page.content.decode() and "&lt;script&gt;" in page.content.decode()
 
@@ -140,7 +137,7 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
 
     # The coordinator sees the status in admin, never the answers.
     coordinator = staff(COORDINATOR)
-    client.force_login(coordinator)
+    login_staff(client, coordinator)
     admin = client.get(admin_page)
     assert admin.status_code == 200
     assert "Submitted, awaiting review" in text(admin)
@@ -153,7 +150,7 @@ def test_permission_matrix_for_intake_answers(client, submitted, make_trainee):
 
     # The clinical reviewer reads them, and the reading is recorded.
     reviewer = staff(CLINICAL_REVIEWER)
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     listing = text(client.get(reverse("registration:intake_review_list")))
     assert submitted.trainee.trainee_profile.legal_name in listing
     assert SECRET in text(client.get(review_page))
@@ -258,7 +255,7 @@ def test_a_second_intake_waits_for_the_first_review(client, submitted, questions
 
 
 def test_only_clinical_reviewers_can_decide(client, submitted):
-    client.force_login(staff(COORDINATOR))
+    login_staff(client, staff(COORDINATOR))
     response = client.post(
         reverse("registration:intake_review", args=[submitted.pk]), {"decision": "approved"}
     )
@@ -333,14 +330,14 @@ def test_every_staff_page_showing_an_intake_is_recorded(client, submitted):
         ),
     ]
     for viewer, url, page, fields in pages:
-        client.force_login(viewer)
+        login_staff(client, viewer)
         assert client.get(url).status_code == 200
         assert last_access() == (viewer, now, page, ids, fields), url
     assert IntakeAccessLog.objects.count() == len(pages)
 
 
 def test_pages_that_show_no_intake_record_nothing(client, submitted):
-    client.force_login(staff(COORDINATOR))
+    login_staff(client, staff(COORDINATOR))
     url = reverse("admin:registration_intake_changelist")
 
     assert client.get(url, {"status__exact": "approved"}).status_code == 200
@@ -358,7 +355,7 @@ def test_a_list_of_30_intakes_is_one_entry_and_costs_the_queries_of_3(client, su
         for _ in range(count):
             Intake.objects.create(trainee=UserFactory(), submitted_at=timezone.now())
 
-    client.force_login(staff(COORDINATOR))
+    login_staff(client, staff(COORDINATOR))
     url = reverse("admin:registration_intake_changelist")
     more_intakes(2)
     with CaptureQueriesContext(connection) as three:
@@ -377,17 +374,17 @@ def test_the_access_log_is_read_by_superusers_and_reviewers_and_changed_by_nobod
     client, submitted
 ):
     reviewer = staff(CLINICAL_REVIEWER)
-    client.force_login(reviewer)
+    login_staff(client, reviewer)
     client.get(reverse("registration:intake_review", args=[submitted.pk]))
     log = IntakeAccessLog.objects.get()
     listing = reverse("admin:registration_intakeaccesslog_changelist")
     change = reverse("admin:registration_intakeaccesslog_change", args=[log.pk])
     delete = reverse("admin:registration_intakeaccesslog_delete", args=[log.pk])
-    superuser = UserFactory(is_staff=True, is_superuser=True)
+    superuser = StaffFactory(is_superuser=True)
     name = submitted.trainee.trainee_profile.legal_name
 
     for reader in (superuser, reviewer):
-        client.force_login(reader)
+        login_staff(client, reader)
         page = text(client.get(listing))
         assert name in page and reviewer.email in page and "Review of an intake" in page
         detail = client.get(change)
@@ -398,7 +395,7 @@ def test_the_access_log_is_read_by_superusers_and_reviewers_and_changed_by_nobod
         assert client.post(change, {"page": "admin_list"}).status_code == 403
         assert client.post(delete, {"post": "yes"}).status_code == 403
         assert client.get(reverse("admin:registration_intakeaccesslog_add")).status_code == 403
-    client.force_login(staff(COORDINATOR))
+    login_staff(client, staff(COORDINATOR))
     assert client.get(listing).status_code == 403
     assert client.get(change).status_code == 403
 

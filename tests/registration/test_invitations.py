@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from registration.models import Invitation
 from registration.roles import COORDINATOR
 from registration.selectors import invited_offering_ids
 from registration.services.invitations import invitation_create, invitation_revoke
-from tests.factories import OfferingFactory, SessionFactory, UserFactory
+from tests.factories import OfferingFactory, SessionFactory, StaffFactory, login_staff
 
 from .flows import add_to_cart, cart_page, paid_order, place_order, text
 
@@ -168,9 +167,8 @@ def test_tokens_are_long_and_distinct(practicum, invite):
 def test_coordinator_invites_and_revokes_in_admin(
     client, practicum, mailoutbox, django_capture_on_commit_callbacks
 ):
-    coordinator = UserFactory(is_staff=True)
-    coordinator.groups.set(Group.objects.filter(name=COORDINATOR))
-    client.force_login(coordinator)
+    coordinator = StaffFactory(roles=[COORDINATOR])
+    login_staff(client, coordinator)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from catalog.models import CreditType, Session, SiteSettings
 from registration.models import Enrolment, Order, OrderEvent, OrderLine, TraineeProfile
 from tests.admin_forms import admin_form_data
-from tests.factories import PACIFIC, UserFactory
+from tests.factories import PACIFIC, StaffFactory, UserFactory, login_staff
 
 from .flows import text
 
@@ -531,9 +531,9 @@ def test_email_the_roster_needs_a_subject_and_a_message(
 
 
 def test_view_only_staff_can_export_but_not_mark(after_session, client, session, roster):
-    staff = UserFactory(is_staff=True)
+    staff = StaffFactory()
     staff.user_permissions.add(Permission.objects.get(codename="view_rosterentry"))
-    client.force_login(staff)
+    login_staff(client, staff)
     page = client.get(roster_url(session))
     assert page.status_code == 200
     assert 'value="export_csv"' in page.content.decode()
@@ -545,7 +545,7 @@ def test_view_only_staff_can_export_but_not_mark(after_session, client, session,
 
 
 def test_staff_without_permission_cannot_see_a_roster(before_season, client, session, roster):
-    client.force_login(UserFactory(is_staff=True))
+    login_staff(client, StaffFactory())
     assert client.get(roster_url(session)).status_code == 403
     zoom = reverse("admin:registration_rosterentry_zoom", args=[session.pk])
     assert client.get(zoom).status_code == 403

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from catalog.formatting import PACIFIC
@@ -14,7 +13,7 @@ from registration.models import Enrolment, Order
 from registration.roles import COORDINATOR
 from tests.certificates.conftest import _media_in_tmp  # noqa: F401
 from tests.certificates.test_evaluations import answers
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, login_staff
 from tests.registration.conftest import fake_stripe, make_trainee, signed_in, trainee  # noqa: F401
 from tests.registration.flows import pay, register, session_of
 from tests.registration.test_roster import run_action as roster_action
@@ -27,11 +26,7 @@ AFTER_JUNE_SESSION = datetime(2027, 6, 22, 9, 0, tzinfo=PACIFIC)
 def coordinator(db, settings) -> Client:
     """The training coordinator, signed in to the admin with the Coordinator group only."""
     settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
-    user = UserFactory(is_staff=True)
-    user.groups.set(Group.objects.filter(name=COORDINATOR))
-    client = Client()
-    client.force_login(user)
-    return client
+    return login_staff(Client(), StaffFactory(roles=[COORDINATOR]))
 
 
 @dataclass

@@ -31,7 +31,13 @@ from registration.services.cart import cart_add
 from registration.services.intake import intake_submit
 from registration.services.interest import interest_signup
 from registration.services.invitations import invitation_create
-from tests.factories import EnrolmentFactory, SessionFactory, UserFactory
+from tests.factories import (
+    EnrolmentFactory,
+    SessionFactory,
+    UserFactory,
+    login_staff,
+    second_factor_enrol,
+)
 from tests.registration.flows import paid_order, session_of
 
 # The password UserFactory gives everyone.
@@ -42,7 +48,8 @@ LAST_NOVEMBER = datetime(2026, 11, 2, 9, 0, tzinfo=PACIFIC)
 
 def make_user(*, legal_name: str = "", groups: tuple[str, ...] = (), **fields):
     """A user with a verified email address (so allauth lets them sign in) and, with a
-    legal name, a psychologist's trainee profile."""
+    legal name, a psychologist's trainee profile. Staff (with `groups`, or is_staff) have an
+    authenticator app set up, as they must (tests.factories.StaffFactory)."""
     user = UserFactory(**fields)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     if legal_name:
@@ -58,7 +65,17 @@ def make_user(*, legal_name: str = "", groups: tuple[str, ...] = (), **fields):
         user.is_staff = True
         user.save(update_fields=["is_staff"])
         user.groups.set(Group.objects.filter(name__in=groups))
+    if user.is_staff or user.is_superuser:
+        second_factor_enrol(user)
     return user
+
+
+def sign_in(client, user):
+    """Staff with password and authenticator code (login_staff), trainees with a password."""
+    if user.is_staff or user.is_superuser:
+        return login_staff(client, user)
+    client.force_login(user)
+    return client
 
 
 @dataclass

@@ -28,6 +28,7 @@ from registration.models import Inquiry, InquiryRecipient, InquiryTopic, Intake
 from registration.services.accounts import account_close
 from registration.services.intake import intake_review
 from registration.services.staff import waiver_grant
+from tests.factories import login_staff
 
 from .conftest import World, make_user
 
@@ -63,7 +64,7 @@ def reviewed(world: World) -> Intake:
 
 
 def test_a_coordinator_cannot_find_words_of_the_review_note_by_filtering(client, world, reviewed):
-    client.force_login(world.coordinator)
+    login_staff(client, world.coordinator)
     url = changelist_url(Intake)
 
     matching = client.get(url, {"id__exact": reviewed.pk, "review_note__icontains": "manic"})
@@ -76,7 +77,7 @@ def test_a_coordinator_cannot_find_words_of_the_review_note_by_filtering(client,
 
 
 def test_the_answers_and_the_note_cannot_be_reached_through_a_relation(client, world, reviewed):
-    client.force_login(world.superuser)
+    login_staff(client, world.superuser)
     intakes, users = changelist_url(Intake), changelist_url(type(world.owner))
 
     for url, lookup, hit, miss in (
@@ -90,7 +91,7 @@ def test_the_answers_and_the_note_cannot_be_reached_through_a_relation(client, w
 
 
 def test_the_filters_the_page_offers_still_filter(client, world, reviewed):
-    client.force_login(world.coordinator)
+    login_staff(client, world.coordinator)
     url = changelist_url(Intake)
 
     declined = client.get(url, {"status__exact": "declined"})
@@ -142,7 +143,7 @@ def everything(world: World, reviewed, client, catalog) -> World:
     """At least one row for every admin; the last row of users and groups is a spare one,
     so that changing it changes nobody's access."""
     now = timezone.now()
-    client.force_login(world.reviewer)
+    login_staff(client, world.reviewer)
     assert client.get(reverse("registration:intake_review", args=[reviewed.pk])).status_code == 200
     client.logout()
     account_close(user=make_user(legal_name="Cora Closed"), now=now)
@@ -319,7 +320,7 @@ def test_no_lookup_depends_on_a_field_the_role_is_not_shown(client, everything, 
     assert row is not None, f"nothing to try on {model._meta.label}"
     request = _staff_request(user)
     url, base = changelist_url(model), base_query(model_admin, row)
-    client.force_login(user)
+    login_staff(client, user)
     if model_admin.has_view_or_change_permission(request, row):
         assert row.pk in listed(client.get(url, base))[2]
 
@@ -363,7 +364,7 @@ def test_malformed_lookups_never_cause_a_server_error(client, everything, model)
     model_admin = admin.site._registry[model]
     row = model_admin.get_queryset(_staff_request(everything.superuser)).order_by("-pk").first()
     url, base = changelist_url(model), base_query(model_admin, row)
-    client.force_login(everything.superuser)
+    login_staff(client, everything.superuser)
     page = client.get(url, base | {"_facets": "1"})
     assert page.status_code == 200
 

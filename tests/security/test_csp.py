@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.factories import login_staff
+
 from .conftest import make_user
 
 POLICY = {
@@ -40,7 +42,7 @@ def test_pages_carry_the_policy_with_nothing_inline(client, catalog, path):
 
 
 def test_signed_in_and_admin_pages_carry_the_policy(client, catalog):
-    client.force_login(make_user(is_staff=True, is_superuser=True, legal_name="Ada Admin"))
+    login_staff(client, make_user(is_staff=True, is_superuser=True, legal_name="Ada Admin"))
 
     for path in ("/my/", "/cart/", "/admin/", "/admin/registration/order/"):
         assert policy_of(client.get(path)) == POLICY, path

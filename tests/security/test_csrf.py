@@ -11,10 +11,11 @@ from django.urls import reverse
 
 from catalog.models import Offering
 from registration.models import InquiryTopic
+from tests.factories import totp_code
 from tests.registration.flows import session_of
 from tests.registration.test_cart import bundle_choice
 
-from .conftest import PASSWORD, World, database_state, post_forms
+from .conftest import PASSWORD, World, database_state, post_forms, sign_in
 
 NEW_PASSWORD = "Tangerine-Lighthouse-42"
 
@@ -158,6 +159,20 @@ FORMS = {
         lambda w: {"username": w.superuser.username, "password": PASSWORD},
         who=None,
     ),
+    "authenticator app set up": Post(
+        lambda w: reverse("mfa_activate_totp"), lambda w: {"code": "123456"}
+    ),
+    "authenticator code again": Post(
+        lambda w: reverse("mfa_reauthenticate"),
+        lambda w: {"code": totp_code(w.superuser)},
+        who="superuser",
+    ),
+    "authenticator app removed": Post(
+        lambda w: reverse("mfa_deactivate_totp"), lambda w: {}, who="superuser"
+    ),
+    "new recovery codes": Post(
+        lambda w: reverse("mfa_generate_recovery_codes"), lambda w: {}, who="superuser"
+    ),
     "admin order action": Post(
         lambda w: reverse("admin:registration_order_changelist"),
         lambda w: {"action": "cancel_orders", "_selected_action": [w.order.pk], "post": "yes"},
@@ -190,7 +205,7 @@ FORMS = {
 def _client(world: World, who: str | None) -> Client:
     client = Client(enforce_csrf_checks=True)
     if who:
-        client.force_login(getattr(world, who))
+        sign_in(client, getattr(world, who))
     return client
 
 
@@ -237,10 +252,13 @@ PAGES = {
         lambda w: reverse("account_change_password"),
         lambda w: reverse("account_email"),
         lambda w: reverse("account_logout"),
+        lambda w: reverse("account_reauthenticate"),
+        lambda w: reverse("mfa_index"),
     ),
     "other": (lambda w: reverse("registration:intake"),),
     "reviewer": (lambda w: reverse("registration:intake_review", args=[w.intake.pk]),),
     "superuser": (
+        lambda w: reverse("mfa_reauthenticate"),
         lambda w: reverse("admin:index"),
         lambda w: reverse("admin:registration_order_changelist"),
         lambda w: reverse("admin:registration_order_change", args=[w.order.pk]),
@@ -259,7 +277,7 @@ PAGES = {
 def test_every_form_on_our_pages_carries_the_csrf_token(who, world):
     client = Client()
     if who:
-        client.force_login(getattr(world, who))
+        sign_in(client, getattr(world, who))
     missing, formless = [], []
     for url in (page(world) for page in PAGES[who]):
         response = client.get(url)

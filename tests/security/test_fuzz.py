@@ -31,7 +31,7 @@ from registration.services.cart import cart_add
 from tests.registration.flows import session_of
 from tests.registration.test_cart import bundle_choice
 
-from .conftest import PASSWORD, World
+from .conftest import PASSWORD, World, sign_in
 
 FUZZ = settings(
     max_examples=200,
@@ -293,7 +293,7 @@ def fuzz_client(world):
     def make(who: str | None) -> Client:
         client = Client(raise_request_exception=True)
         if who:
-            client.force_login(getattr(world, who))
+            sign_in(client, getattr(world, who))
         return client
 
     return make

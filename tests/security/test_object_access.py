@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from registration.models import InquiryTopic
 
-from .conftest import World, database_state
+from .conftest import World, database_state, sign_in
 
 LOGIN = "the sign-in page"
 PEOPLE = ("anonymous", "other", "coordinator", "reviewer", "owner")
@@ -238,7 +238,7 @@ def test_only_those_allowed_reach_the_object(name, world):
             continue
         client.logout()
         if who != "anonymous":
-            client.force_login(getattr(world, who))
+            sign_in(client, getattr(world, who))
         url = access.url(world, "real")
         before = database_state()
 
@@ -259,7 +259,7 @@ def test_only_those_allowed_reach_the_object(name, world):
 def test_a_key_that_names_nothing_reaches_nothing(name, world):
     access = ACCESS[name]
     client = Client()
-    client.force_login(world.owner if name != "registration:intake_review" else world.reviewer)
+    sign_in(client, world.owner if name != "registration:intake_review" else world.reviewer)
     url = access.url(world, "missing")
     before = database_state()
 
