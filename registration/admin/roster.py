@@ -414,8 +414,11 @@ class RosterAdmin(admin.ModelAdmin):
             ):
                 self.message_user(
                     request,
-                    _("%(name)s is now partial: these times are flagged.")
-                    % {"name": selectors.trainee_name(entry)},
+                    _("%(name)s is now partial: %(shortfall)s.")
+                    % {
+                        "name": selectors.trainee_name(entry),
+                        "shortfall": selectors.attendance_shortfall(entry, now=now),
+                    },
                     messages.WARNING,
                 )
         if changed & {"attendance", "override_reason"}:

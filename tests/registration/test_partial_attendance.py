@@ -316,3 +316,196 @@ def test_a_partial_attendee_gets_no_certificate_even_after_the_evaluation(
     assert list(Certificate.objects.filter(enrolment=bell).values_list("kind", flat=True)) == [
         "attendance"
     ]
+
+
+# --------------------------------------------------------------------------------------
+# Evidence that changes after the marking
+# --------------------------------------------------------------------------------------
+
+
+def sign_out_at(client, session, entry: Enrolment, time: str):
+    """The coordinator corrects the row's sign-out time and saves the roster."""
+    data, row = inline_form(client, session, entry)
+    data.update({f"{row}-signed_out_at_0": "2027-06-21", f"{row}-signed_out_at_1": time})
+    return client.post(roster_url(session), {**data, "_save": "Save"}, follow=True)
+
+
+def test_times_that_flag_a_trainee_attended_in_full_make_them_partial(
+    after_session, coordinator, session, cho
+):
+    signed(cho, at(8, 55), at(17))
+    run_action(coordinator, session, "mark_attended", cho)
+    assert attendance_of(cho) == "attended"
+
+    response = sign_out_at(coordinator, session, cho, "12:00:00")
+
+    assert "Dana Cho is now partial: left early at 12:00 PM (session ends 5:00 PM)." in (
+        shown_messages(response)
+    )
+    assert attendance_of(cho) == "partial"
+    assert "Partial" in row_of(response, "Dana Cho")
+    event = OrderEvent.objects.filter(order=cho.order_line.order).last()
+    assert event.message.startswith("Attendance now partial for Module 1")
+
+
+def test_a_certified_trainees_times_cannot_make_them_partial(
+    after_session, coordinator, session, cho
+):
+    signed(cho, at(8, 55), at(17))
+    Enrolment.objects.filter(pk=cho.pk).update(attendance="attended")
+    Certificate.objects.create(
+        enrolment=cho,
+        trainee=cho.trainee,
+        kind="attendance",
+        legal_name="Dana Cho",
+        course_title="Module 1",
+        session_dates="Mon, Jun 21, 2027",
+        issued_at=at(18),
+    )
+
+    response = sign_out_at(coordinator, session, cho, "12:00:00")
+
+    assert "Please correct the error below." in text(response)
+    assert (
+        "This trainee has a certificate for attending in full, and these times make the "
+        "attendance partial (left early at 12:00 PM (session ends 5:00 PM)): revoke the "
+        "certificate first." in row_of(response, "Dana Cho")
+    )
+    entry = Enrolment.objects.get(pk=cho.pk)
+    assert (entry.attendance, entry.signed_out_at) == ("attended", at(17))
+
+
+def test_a_zoom_report_under_the_threshold_makes_a_trainee_attended_in_full_partial(
+    after_session, coordinator, session, cho
+):
+    signed(cho, at(8, 55), at(17))
+    run_action(coordinator, session, "mark_attended", cho)
+    report = ZOOM_HEADER + (
+        f"Dana Cho,{cho.trainee.email},06/21/2027 08:58:00 AM,06/21/2027 10:30:00 AM,92,No\n"
+        f"Dana Cho,{cho.trainee.email},06/21/2027 01:27:00 PM,06/21/2027 05:01:00 PM,214,No\n"
+    )
+    response = coordinator.post(
+        reverse("admin:registration_rosterentry_zoom", args=[session.pk]),
+        {"report": SimpleUploadedFile("participants.csv", report.encode(), "text/csv")},
+        follow=True,
+    )
+    assert shown_messages(response) == [
+        "1 matched; 1 connected for less than 95% of the session: Dana Cho (63%); "
+        "1 marked attended in full is now partial: Dana Cho."
+    ]
+    assert attendance_of(cho) == "partial"
+
+
+def test_a_zoom_report_that_would_make_a_certified_trainee_partial_imports_nothing(
+    after_session, coordinator, session, cho, bell
+):
+    signed(cho, at(8, 55), at(17))
+    Enrolment.objects.filter(pk=cho.pk).update(attendance="attended")
+    Certificate.objects.create(
+        enrolment=cho,
+        trainee=cho.trainee,
+        kind="attendance",
+        legal_name="Dana Cho",
+        course_title="Module 1",
+        session_dates="Mon, Jun 21, 2027",
+        issued_at=at(18),
+    )
+    report = ZOOM_HEADER + (
+        f"Dana Cho,{cho.trainee.email},06/21/2027 08:58:00 AM,06/21/2027 11:00:00 AM,122,No\n"
+        f"Ben Bell,{bell.trainee.email},06/21/2027 08:55:00 AM,06/21/2027 05:02:00 PM,487,No\n"
+    )
+    response = coordinator.post(
+        reverse("admin:registration_rosterentry_zoom", args=[session.pk]),
+        {"report": SimpleUploadedFile("participants.csv", report.encode(), "text/csv")},
+        follow=True,
+    )
+    assert not response.redirect_chain
+    assert (
+        "Nothing was imported: the report makes the attendance of Dana Cho partial, and they "
+        "hold a certificate for attending in full. Revoke it first." in text(response)
+    )
+    assert Enrolment.objects.get(pk=cho.pk).signed_out_at == at(17)
+    assert Enrolment.objects.get(pk=bell.pk).zoom_connected_minutes is None
+
+
+# --------------------------------------------------------------------------------------
+# Partial and absent drop the reason; who may read it; not before the session
+# --------------------------------------------------------------------------------------
+
+
+def test_marking_partial_after_an_override_drops_the_reason(
+    after_session, coordinator, session, cho
+):
+    signed(cho, at(8, 57), at(12))
+    override(coordinator, session, cho, REASON)
+
+    response = run_action(coordinator, session, "mark_partial", cho)
+
+    entry = Enrolment.objects.get(pk=cho.pk)
+    assert (entry.attendance, entry.override_reason) == ("partial", "")
+    assert "Counted in full" not in row_of(response, "Dana Cho")
+    assert REASON in OrderEvent.objects.filter(order=cho.order_line.order)[0].message
+
+
+def test_staff_who_may_only_view_the_roster_read_the_reason_and_cannot_override(
+    after_session, client, session, cho
+):
+    from django.contrib.auth.models import Permission
+
+    signed(cho, at(8, 57), at(12))
+    Enrolment.objects.filter(pk=cho.pk).update(attendance="attended", override_reason=REASON)
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_rosterentry"))
+    client.force_login(viewer)
+
+    page = client.get(roster_url(session))
+
+    row = row_of(page, "Dana Cho")
+    assert f"Counted in full: {REASON}" in row and "Attended in full" in row
+    assert "override_reason" not in page.content.decode()
+    assert "<select" not in page.content.decode().split('id="result_list"')[1]
+
+
+def test_attended_in_full_is_refused_next_to_the_field_before_the_session(
+    before_season, coordinator, session, cho
+):
+    data, row = inline_form(coordinator, session, cho)
+    data[f"{row}-attendance"] = "attended"
+    response = coordinator.post(roster_url(session), {**data, "_save": "Save"})
+    assert "Attendance can't be marked on a future session." in row_of(response, "Dana Cho")
+    assert attendance_of(cho) == "unmarked"
+
+
+# --------------------------------------------------------------------------------------
+# What the partial attendee reads
+# --------------------------------------------------------------------------------------
+
+
+def test_a_partial_attendee_is_told_before_evaluating_that_no_certificate_follows(
+    after_session, session, cho, django_capture_on_commit_callbacks
+):
+    import time_machine
+    from django.core import mail
+
+    from certificates.evaluation_tasks import evaluation_requests_send
+
+    signed(cho, at(8, 57), at(12))
+    Enrolment.objects.filter(pk=cho.pk).update(attendance="partial")
+    with time_machine.travel(at(18).replace(day=23), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            evaluation_requests_send()
+        dana = Client()
+        dana.force_login(cho.trainee)
+        page = text(dana.get(f"/evaluations/{cho.pk}/"))
+        mine = text(dana.get(reverse("registration:my_trainings")))
+
+    [request] = [m for m in mail.outbox if m.to == [cho.trainee.email]]
+    assert "Your attendance is recorded as partial, which earns no certificate" in request.body
+    assert "certificate is issued when you submit" not in request.body
+    assert (
+        "Your attendance is recorded as partial: left early at 12:00 PM (session ends 5:00 PM). "
+        "Partial attendance earns no certificate and no CE credit." in page
+    )
+    assert "Submit the evaluation and issue my CE certificate" not in page
+    assert "Submit the evaluation" in page
+    assert "Attendance recorded as partial: partial attendance earns no certificate" in mine
