@@ -268,6 +268,29 @@ def test_a_zoom_threshold_out_of_range_is_refused_next_to_the_field(
 # --------------------------------------------------------------------------------------
 
 
+def test_a_trainee_who_left_at_noon_gets_no_certificate_from_mark_attended_and_evaluating(
+    after_session, coordinator, session, cho, bell, settings, tmp_path
+):
+    """The issue's story: signed out at 12:00 of a 9:00–17:00 session, shown "left early",
+    accepted by a bulk "Mark attended", and then issued 8 hours and 8 APA credits."""
+    from tests.certificates.test_evaluations import answers
+
+    settings.MEDIA_ROOT = tmp_path
+    signed(cho, at(8, 57), at(12))
+    run_action(coordinator, session, "mark_attended", cho, bell)
+
+    dana = Client()
+    dana.force_login(cho.trainee)
+    dana.post(f"/evaluations/{cho.pk}/", answers(cho), follow=True)
+    coordinator.post(
+        roster_url(session),
+        {"action": "issue_certificates", "index": 0, "select_across": 1, "_selected_action": [0]},
+    )
+
+    assert not Certificate.objects.filter(enrolment=cho).exists()
+    assert Certificate.objects.filter(enrolment=bell, kind="attendance").exists()
+
+
 def test_a_partial_attendee_gets_no_certificate_even_after_the_evaluation(
     after_session, coordinator, session, cho, bell, settings, tmp_path
 ):
