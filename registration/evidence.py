@@ -32,6 +32,12 @@ class AttendanceFlags:
     def flagged(self) -> bool:
         return bool(self.reasons)
 
+    @property
+    def shows_partial(self) -> bool:
+        """The times or the Zoom report show part of the session missed (a missing time
+        shows nothing either way)."""
+        return self.late or self.left_early or self.zoom_percent is not None
+
 
 def _clock(moment: datetime, reference: datetime) -> str:
     """ "12:00 PM" in Pacific time; with the day when it is not the reference's day."""

@@ -206,9 +206,9 @@ def attendance_problems(
             )
             % {"flags": reasons_text(flags.reasons)}
         }
-    # Attended in full until now, and these times flag it: it becomes partial, unless that
-    # would leave a certificate standing on partial attendance.
-    if entry.pk in _certified([entry]):
+    # Attended in full until now, and these times show part of the session missed: it
+    # becomes partial, unless that would leave a certificate standing on partial attendance.
+    if flags.shows_partial and entry.pk in _certified([entry]):
         field_name = "signed_out_at" if signed_out_at != entry.signed_out_at else "signed_in_at"
         return {
             field_name: _(
@@ -266,18 +266,19 @@ def _demote(
     entries: Iterable[Enrolment], *, by, now: datetime
 ) -> list[tuple[Enrolment, tuple[str, ...]]]:
     """Entries attended in full (without a reason to count in full) whose new times or Zoom
-    report are flagged become partial: the evidence no longer supports full attendance.
-    Each is returned with what flags it."""
+    report show part of the session missed become partial: the evidence no longer supports
+    full attendance. Each is returned with what flags it. (A time left blank changes
+    nothing: the coordinator decided without it.)"""
     demoted = []
     for entry in entries:
         if entry.attendance != Attendance.ATTENDED or entry.override_reason:
             continue
         flags = _flags(entry, now)
-        if flags.flagged:
+        if flags.shows_partial:
             entry.attendance = Attendance.PARTIAL
             demoted.append((entry, flags.reasons))
     Enrolment.objects.bulk_update([entry for entry, _reasons in demoted], ["attendance"])
-    reasons = dict((entry.pk, flagged) for entry, flagged in demoted)
+    reasons = {entry.pk: flagged for entry, flagged in demoted}
     _log(
         [entry for entry, _reasons in demoted],
         by=by,
@@ -576,7 +577,7 @@ def zoom_report_import(
             if entry.pk in certified
             and entry.attendance == Attendance.ATTENDED
             and not entry.override_reason
-            and flagged[entry.pk].flagged
+            and flagged[entry.pk].shows_partial
         ]
         if refused:
             raise AttendanceError(

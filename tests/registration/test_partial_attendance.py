@@ -371,6 +371,20 @@ def test_times_that_flag_a_trainee_attended_in_full_make_them_partial(
     assert event.message.startswith("Attendance now partial for Module 1")
 
 
+def test_a_row_attended_in_full_before_these_rules_stays_so_until_its_times_show_a_gap(
+    after_session, coordinator, session, cho
+):
+    Enrolment.objects.filter(pk=cho.pk).update(attendance="attended")  # as migrated: no times
+
+    data, row = inline_form(coordinator, session, cho)
+    data.update({f"{row}-signed_in_at_0": "2027-06-21", f"{row}-signed_in_at_1": "08:58:00"})
+    coordinator.post(roster_url(session), {**data, "_save": "Save"})
+    assert attendance_of(cho) == "attended"  # a time still missing shows no gap
+
+    sign_out_at(coordinator, session, cho, "12:00:00")
+    assert attendance_of(cho) == "partial"
+
+
 def test_a_certified_trainees_times_cannot_make_them_partial(
     after_session, coordinator, session, cho
 ):
