@@ -68,13 +68,18 @@ class RosterTimeWidget(AdminSplitDateTime):
         return format_html("<input{}>", flatatt(attrs))
 
 
-def _reason_field() -> forms.CharField:
+def _reason_field(name: str) -> forms.CharField:
+    """The roster row's box for the reason to count the trainee in full."""
     return forms.CharField(
         label=_("Reason to count in full"),
         max_length=Enrolment._meta.get_field("override_reason").max_length,
         required=False,
         widget=forms.TextInput(
-            attrs={"class": "roster-reason", "placeholder": _("why, if in full")}
+            attrs={
+                "class": "roster-reason",
+                "placeholder": _("why, if in full"),
+                "aria-label": _("Reason to count %s in full") % name,
+            }
         ),
     )
 
@@ -100,7 +105,7 @@ class RosterRowForm(forms.ModelForm):
         # The reason's box is on flagged rows (and rows already counted in full with one):
         # elsewhere the column stays empty, and a roster of 40 stays easy to read.
         wanted = bool(entry.override_reason) or (
-            self.add_prefix("override_reason") in self.data if self.is_bound else False
+            self.is_bound and self.add_prefix("override_reason") in self.data
         )
         if not wanted and entry.pk:
             wanted = selectors.enrolment_flags(
@@ -109,10 +114,7 @@ class RosterRowForm(forms.ModelForm):
                 now=timezone.now(),
             ).flagged
         if wanted:
-            self.fields["override_reason"] = _reason_field()
-            self.fields["override_reason"].widget.attrs["aria-label"] = (
-                _("Reason to count %s in full") % name
-            )
+            self.fields["override_reason"] = _reason_field(name)
         else:
             del self.fields["override_reason"]
 
@@ -140,7 +142,7 @@ class RosterRowForm(forms.ModelForm):
             )
         for field, problem in problems.items():
             if field not in self.fields:  # the reason's box, on a row that only now needs it
-                self.fields[field] = _reason_field()
+                self.fields[field] = _reason_field(selectors.trainee_name(entry))
             self.add_error(field, problem)
         return data
 
