@@ -105,7 +105,7 @@ class OfferingAdmin(CatalogFieldsMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("kind", "number", "title", "slug", "summary", "description")}),
         (_("Audience"), {"fields": ("audience", "level", "eligible_professions")}),
-        (_("Format"), {"fields": ("hours", "delivery", "instructors")}),
+        (_("Format"), {"fields": ("hours", "delivery", "zoom_minimum_percent", "instructors")}),
         (_("Price"), {"fields": ("tuition_cents", "admin_fee_cents")}),
         (_("Access"), {"fields": ("access_rule", "prerequisites", "no_credit_note")}),
         (_("Listing"), {"fields": ("sort_order", "is_published")}),

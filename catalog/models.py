@@ -1,7 +1,7 @@
 """The training catalog: offerings, their sessions, instructors, CE credit types and bundles."""
 
 from django.core.cache import cache
-from django.core.validators import FileExtensionValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -131,6 +131,16 @@ class Offering(models.Model):
         _("training hours"), max_digits=5, decimal_places=1, null=True, blank=True
     )
     delivery = models.CharField(_("delivery"), max_length=20, choices=Delivery.choices)
+    zoom_minimum_percent = models.PositiveSmallIntegerField(
+        _("Zoom time for full attendance (% of each session)"),
+        default=95,
+        validators=[MinValueValidator(50), MaxValueValidator(100)],
+        help_text=_(
+            "A trainee whose Zoom participant report shows less of a session connected is "
+            "flagged on the roster: partial attendance earns no credit. 95% leaves 24 minutes "
+            "of an 8-hour day for dropped connections."
+        ),
+    )
     tuition_cents = models.PositiveIntegerField(
         _("tuition (cents)"),
         null=True,

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from registration.selectors import attendance_shortfall
+
 from . import evaluations
 from .forms import EvaluationForm
 
@@ -50,13 +52,31 @@ def evaluation(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     return render(
         request,
         "certificates/evaluation.html",
-        {"enrolment": enrolment, "form": form},
+        {"enrolment": enrolment, "form": form, "partial": _partial_attendance(enrolment, now)},
         status=400 if form.errors else 200,
+    )
+
+
+def _partial_attendance(enrolment, now) -> str:
+    """For a trainee whose attendance is recorded as partial, why it is: they get no
+    certificate (BRN 16 CCR §1451(c); APA: full attendance only), and are told so."""
+    if enrolment.attendance != enrolment.Attendance.PARTIAL:
+        return ""
+    shortfall = attendance_shortfall(enrolment, now=now)
+    return (
+        _("Your attendance is recorded as partial: %(shortfall)s.") % {"shortfall": shortfall}
+        if shortfall
+        else _("Your attendance is recorded as partial.")
     )
 
 
 def _ce_certificate_news(enrolment, evaluation) -> str:
     credit = enrolment.credit_type.name
+    partial = _partial_attendance(enrolment, timezone.now())
+    if partial:
+        return " ".join(
+            (partial, _("Partial attendance earns no CE credit, so no certificate is issued."))
+        )
     if not evaluation.ce_certificate_held:
         return _("Your %(credit)s certificate is issued: it is on its way to you by email.") % {
             "credit": credit

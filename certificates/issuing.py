@@ -63,25 +63,35 @@ class Progress:
 
 def _enrolments(session: Session, enrolment_ids: Iterable[int] | None, now: datetime):
     """Seat-holding enrolments of the session, by legal name: the chosen ones, or (without
-    a choice) everyone marked attended."""
+    a choice) everyone marked attended in full, and those marked partial, who are told why
+    they get nothing."""
     entries = roster_entries(now=now, session_id=session.pk)
     if enrolment_ids is None:
-        return list(entries.filter(attendance=Enrolment.Attendance.ATTENDED))
+        return list(
+            entries.filter(
+                attendance__in=(Enrolment.Attendance.ATTENDED, Enrolment.Attendance.PARTIAL)
+            )
+        )
     return list(entries.filter(pk__in=list(enrolment_ids)))
 
 
-def _not_attended_reason(enrolment: Enrolment) -> str:
+def _not_attended_reason(enrolment: Enrolment, now: datetime) -> str:
+    from .services import partial_attendance_reason
+
+    if enrolment.attendance == Enrolment.Attendance.PARTIAL:
+        return partial_attendance_reason(enrolment, now=now)
     if enrolment.attendance == Enrolment.Attendance.ABSENT:
         return _("marked absent")
-    return _("not marked attended")
+    return _("not marked attended in full")
 
 
 def session_certificates_issue(
     *, session: Session, enrolment_ids: Iterable[int] | None = None, by, now: datetime
 ) -> IssueReport:
     """Issue the certificates of the chosen trainees of a session (or of everyone marked
-    attended): a Certificate of Attendance for each, and the CE certificate for those who
-    bought CE. What can't be issued is reported with its reason, and the rest goes ahead:
+    attended in full): a Certificate of Attendance for each, and the CE certificate for those
+    who bought CE. What can't be issued is reported with its reason (partial attendance
+    earns nothing, and says what made it partial), and the rest goes ahead:
     a CE certificate waiting for its evaluation leaves the Certificate of Attendance issued.
 
     Idempotent: a certificate already issued is reported as such and not queued again.
@@ -96,7 +106,7 @@ def session_certificates_issue(
         if enrolment.attendance == Enrolment.Attendance.ATTENDED:
             attended.append(enrolment.pk)
         else:
-            report.refused.append((enrolment, _not_attended_reason(enrolment)))
+            report.refused.append((enrolment, _not_attended_reason(enrolment, now)))
     outcome = certificates_issue(enrolment_ids=attended, now=now, by=by)
     report.issued.extend(outcome.issued)
     report.already.extend(outcome.already)
@@ -115,6 +125,18 @@ def session_certificates_issue(
         len(report.refused),
     )
     return report
+
+
+def session_partial_attendance(*, session: Session, now: datetime) -> list[tuple[Enrolment, str]]:
+    """The session's trainees marked partial, each with why they get no certificate."""
+    from .services import partial_attendance_reason
+
+    return [
+        (enrolment, partial_attendance_reason(enrolment, now=now))
+        for enrolment in roster_entries(now=now, session_id=session.pk).filter(
+            attendance=Enrolment.Attendance.PARTIAL
+        )
+    ]
 
 
 def session_certificates_progress(*, session: Session) -> Progress:

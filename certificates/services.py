@@ -21,6 +21,7 @@ from django.db.models import Case, F, Max, Q, TextField, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
@@ -29,6 +30,7 @@ from catalog.models import CreditType, OfferingCredit, Session, SiteSettings
 from catalog.professions import Profession
 from polaris.mail import send_reusing_connection
 from registration.models import Enrolment, OrderEvent, TraineeProfile
+from registration.selectors import attendance_shortfall
 
 from .models import Certificate
 
@@ -83,6 +85,18 @@ def _expired_message(credit_type: CreditType) -> str:
     }
 
 
+def partial_attendance_reason(enrolment: Enrolment, *, now: datetime) -> str:
+    """Why an enrolment marked partial earns neither certificate (BRN 16 CCR §1451(c); APA:
+    full attendance only): "Left early at 12:00 PM (session ends 5:00 PM): partial attendance
+    earns no credit." """
+    shortfall = attendance_shortfall(enrolment, now=now)
+    if not shortfall:
+        return _("Marked partial attendance, which earns no credit.")
+    return _("%(shortfall)s: partial attendance earns no credit.") % {
+        "shortfall": capfirst(shortfall)
+    }
+
+
 def _check_attended(enrolment: Enrolment, now: datetime) -> None:
     """Full attendance of a session that has ended (no partial credit)."""
     if enrolment.status != Enrolment.Status.CONFIRMED:
@@ -90,9 +104,14 @@ def _check_attended(enrolment: Enrolment, now: datetime) -> None:
             _("Only a confirmed registration earns a certificate; this one is %(status)s.")
             % {"status": enrolment.get_status_display().lower()}
         )
+    if enrolment.attendance == Enrolment.Attendance.PARTIAL:
+        raise CertificateRefused(partial_attendance_reason(enrolment, now=now))
     if enrolment.attendance != Enrolment.Attendance.ATTENDED:
         raise CertificateRefused(
-            _("The trainee is not marked attended: certificates are for full attendance only.")
+            _(
+                "The trainee is not marked attended in full: certificates are for full "
+                "attendance only."
+            )
         )
     session = enrolment.session
     if session.ends_at is None or session.ends_at > now:

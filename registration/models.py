@@ -225,8 +225,12 @@ class Enrolment(models.Model):
         EXPIRED = "expired", _("Hold expired")
 
     class Attendance(models.TextChoices):
+        """The coordinator's decision. Only "attended in full" earns a certificate: partial
+        attendance earns no credit (BRN 16 CCR §1451(c); APA: full attendance only)."""
+
         UNMARKED = "unmarked", _("Not marked")
-        ATTENDED = "attended", _("Attended")
+        ATTENDED = "attended", _("Attended in full")
+        PARTIAL = "partial", _("Partial")
         ABSENT = "absent", _("Absent")
 
     session = models.ForeignKey(
@@ -259,8 +263,25 @@ class Enrolment(models.Model):
     attendance = models.CharField(
         _("attendance"), max_length=20, choices=Attendance.choices, default=Attendance.UNMARKED
     )
+    override_reason = models.CharField(
+        _("reason to count in full"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Why the coordinator counted this trainee as attended in full although the "
+            "sign-in, sign-out or Zoom report is flagged."
+        ),
+    )
     signed_in_at = models.DateTimeField(_("signed in"), null=True, blank=True)
     signed_out_at = models.DateTimeField(_("signed out"), null=True, blank=True)
+    zoom_connected_minutes = models.PositiveIntegerField(
+        _("minutes connected on Zoom"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Within the session's scheduled time, by the last Zoom participant report imported."
+        ),
+    )
     transferred_to = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_from"
     )

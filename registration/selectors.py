@@ -8,11 +8,12 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 
 from catalog.formatting import PACIFIC
-from catalog.models import CreditType, Offering, OfferingCredit, Session
+from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
 from catalog.professions import Profession
 from certificates.models import Certificate
 from certificates.selectors import valid_certificates
 
+from .evidence import AttendanceFlags, attendance_flags, reasons_text
 from .models import (
     CartItem,
     Enrolment,
@@ -309,27 +310,28 @@ def roster_sessions(*, now: datetime, days_back: int = 30, limit: int = 40) -> l
     )
 
 
-@dataclass(frozen=True)
-class AttendanceFlags:
-    late: bool
-    left_early: bool
-
-
-def attendance_flags(
-    *,
-    signed_in_at: datetime | None,
-    signed_out_at: datetime | None,
-    starts_at: datetime | None,
-    ends_at: datetime | None,
-    grace_minutes: int,
-) -> AttendanceFlags:
-    """Late: signed in more than the grace after the start; left early: signed out more than
-    the grace before the end. A missing time flags nothing (the coordinator decides)."""
-    grace = timedelta(minutes=grace_minutes)
-    return AttendanceFlags(
-        late=bool(signed_in_at and starts_at and signed_in_at > starts_at + grace),
-        left_early=bool(signed_out_at and ends_at and signed_out_at < ends_at - grace),
+def enrolment_flags(enrolment: Enrolment, *, grace_minutes: int, now: datetime) -> AttendanceFlags:
+    """What the enrolment's sign-in, sign-out and Zoom report say against attendance in full
+    (its session and offering are read from it: select them with it)."""
+    session = enrolment.session
+    return attendance_flags(
+        signed_in_at=enrolment.signed_in_at,
+        signed_out_at=enrolment.signed_out_at,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        grace_minutes=grace_minutes,
+        zoom_connected_minutes=enrolment.zoom_connected_minutes,
+        zoom_minimum_percent=session.offering.zoom_minimum_percent,
+        now=now,
     )
+
+
+def attendance_shortfall(enrolment: Enrolment, *, now: datetime) -> str:
+    """What keeps the enrolment from attendance in full, in words: "left early at 12:00 PM
+    (session ends 5:00 PM)"; empty when nothing in its times or Zoom report does (a trainee
+    the coordinator marked partial on other grounds)."""
+    grace = SiteSettings.current().attendance_grace_minutes
+    return reasons_text(enrolment_flags(enrolment, grace_minutes=grace, now=now).reasons)
 
 
 def trainee_name(enrolment: Enrolment) -> str:
@@ -387,18 +389,14 @@ class RosterRow:
     attendance: str
     late: bool
     left_early: bool
+    zoom_connected_minutes: int | None
+    flags: tuple[str, ...]  # in words: "left early at 12:00 PM (session ends 5:00 PM)"
+    override_reason: str
 
 
-def roster_row(enrolment: Enrolment, *, grace_minutes: int) -> RosterRow:
+def roster_row(enrolment: Enrolment, *, grace_minutes: int, now: datetime) -> RosterRow:
     profile = profile_of(enrolment.trainee)
-    session = enrolment.session
-    flags = attendance_flags(
-        signed_in_at=enrolment.signed_in_at,
-        signed_out_at=enrolment.signed_out_at,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        grace_minutes=grace_minutes,
-    )
+    flags = enrolment_flags(enrolment, grace_minutes=grace_minutes, now=now)
     return RosterRow(
         enrolment_id=enrolment.pk,
         legal_name=trainee_name(enrolment),
@@ -416,6 +414,9 @@ def roster_row(enrolment: Enrolment, *, grace_minutes: int) -> RosterRow:
         attendance=enrolment.get_attendance_display(),
         late=flags.late,
         left_early=flags.left_early,
+        zoom_connected_minutes=enrolment.zoom_connected_minutes,
+        flags=flags.reasons,
+        override_reason=enrolment.override_reason,
     )
 
 
@@ -430,7 +431,7 @@ def roster_rows(
     entries = roster_entries(now=now, session_id=session_id)
     if enrolment_ids is not None:
         entries = entries.filter(pk__in=list(enrolment_ids))
-    return [roster_row(entry, grace_minutes=grace_minutes) for entry in entries]
+    return [roster_row(entry, grace_minutes=grace_minutes, now=now) for entry in entries]
 
 
 # --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A session's roster in Django admin: who holds a seat, how they paid, sign-in and sign-out
-(typed in, or imported from Zoom), attendance with late / early flags, and the coordinator's
-bulk actions. Reached from the sessions list as ?session__id__exact=<id>.
+(typed in, or imported from Zoom), attendance with its flags (late, left early, no sign-in or
+sign-out, too little time on Zoom), a reason to count a flagged trainee in full, and the
+coordinator's bulk actions. Reached from the sessions list as ?session__id__exact=<id>.
 
 Every change goes through registration.services.attendance.
 """
@@ -28,6 +29,7 @@ from catalog.models import Session, SiteSettings
 from polaris.admin import id_param
 
 from .. import selectors
+from ..evidence import reasons_text
 from ..models import Enrolment, RosterEntry
 from ..services import attendance
 
@@ -67,24 +69,82 @@ class RosterTimeWidget(AdminSplitDateTime):
         return format_html("<input{}>", flatatt(attrs))
 
 
+def _reason_field(name: str) -> forms.CharField:
+    """The roster row's box for the reason to count the trainee in full."""
+    return forms.CharField(
+        label=_("Reason to count in full"),
+        max_length=Enrolment._meta.get_field("override_reason").max_length,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "class": "roster-reason",
+                "placeholder": _("why, if in full"),
+                "aria-label": _("Reason to count %s in full") % name,
+            }
+        ),
+    )
+
+
 class RosterRowForm(forms.ModelForm):
-    """A roster row's sign-in and sign-out, checked as the service will check them."""
+    """A roster row: sign-in and sign-out, attendance, and (on a flagged row) the reason to
+    count it in full anyway, checked as the services will check them."""
 
     class Meta:
         model = RosterEntry
-        fields = ("signed_in_at", "signed_out_at")
+        fields = ("signed_in_at", "signed_out_at", "attendance", "override_reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        entry = self.instance
+        name = selectors.trainee_name(entry) if entry.pk else ""
+        if "attendance" in self.fields:
+            self.fields["attendance"].widget.attrs.update(
+                {"class": "roster-attendance", "aria-label": _("Attendance: %s") % name}
+            )
+        if "override_reason" not in self.fields:
+            return
+        # The reason's box is on flagged rows (and rows already counted in full with one):
+        # elsewhere the column stays empty, and a roster of 40 stays easy to read.
+        wanted = bool(entry.override_reason) or (
+            self.is_bound and self.add_prefix("override_reason") in self.data
+        )
+        if not wanted and entry.pk:
+            wanted = selectors.enrolment_flags(
+                entry,
+                grace_minutes=SiteSettings.current().attendance_grace_minutes,
+                now=timezone.now(),
+            ).flagged
+        if wanted:
+            self.fields["override_reason"] = _reason_field(name)
+        else:
+            del self.fields["override_reason"]
 
     def clean(self):
         data = super().clean()
-        if self.has_changed():
-            problems = attendance.sign_times_problems(
-                session=self.instance.session,
-                signed_in_at=data.get("signed_in_at"),
-                signed_out_at=data.get("signed_out_at"),
-                now=timezone.now(),
+        if not self.has_changed():
+            return data
+        entry, now = self.instance, timezone.now()
+        signed_in_at = data.get("signed_in_at", entry.signed_in_at)
+        signed_out_at = data.get("signed_out_at", entry.signed_out_at)
+        problems = attendance.sign_times_problems(
+            session=entry.session,
+            signed_in_at=signed_in_at,
+            signed_out_at=signed_out_at,
+            now=now,
+        )
+        if not problems and "attendance" in data:
+            problems = attendance.attendance_problems(
+                entry=entry,
+                attendance=data["attendance"],
+                override_reason=data.get("override_reason", entry.override_reason),
+                signed_in_at=signed_in_at,
+                signed_out_at=signed_out_at,
+                now=now,
             )
-            for field, problem in problems.items():
-                self.add_error(field, problem)
+        for field, problem in problems.items():
+            if field not in self.fields:  # the reason's box, on a row that only now needs it
+                self.fields[field] = _reason_field(selectors.trainee_name(entry))
+            self.add_error(field, problem)
         return data
 
 
@@ -120,6 +180,25 @@ class ZoomReportForm(forms.Form):
             raise forms.ValidationError(str(error)) from None
 
 
+def _left_out_text(left_out) -> str:
+    """ "2 flagged trainees left out: Ann Ames, Bo Birch — no sign-in or sign-out recorded;
+    Dana Cho — left early at 12:00 PM (session ends 5:00 PM). …": trainees with the same flags
+    named together, in roster order."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for entry, reasons in left_out:
+        groups.setdefault(reasons, []).append(selectors.trainee_name(entry))
+    who = "; ".join(
+        f"{', '.join(names)} — {reasons_text(reasons)}" for reasons, names in groups.items()
+    )
+    return ngettext(
+        "%(count)d flagged trainee left out: %(who)s. Mark them partial, or choose “Attended "
+        "in full” on their row and write why.",
+        "%(count)d flagged trainees left out: %(who)s. Mark them partial, or choose “Attended "
+        "in full” on their row and write why.",
+        len(left_out),
+    ) % {"count": len(left_out), "who": who}
+
+
 def _clause(reason: str) -> str:
     """A refusal's sentence as a clause of the report: "the CE certificate is issued …"."""
     reason = reason.strip().rstrip(".")
@@ -139,8 +218,9 @@ class RosterAdmin(admin.ModelAdmin):
         "signed_out_at",
         "attendance",
         "flags",
+        "override_reason",
     )
-    list_editable = ("signed_in_at", "signed_out_at")
+    list_editable = ("signed_in_at", "signed_out_at", "attendance", "override_reason")
     formfield_overrides = {models.DateTimeField: {"widget": RosterTimeWidget}}
     list_display_links = None
     list_filter = ("attendance",)
@@ -156,6 +236,7 @@ class RosterAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = (
         "mark_attended",
+        "mark_partial",
         "mark_absent",
         "issue_certificates",
         "export_csv",
@@ -179,6 +260,12 @@ class RosterAdmin(admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         return RosterRowForm
+
+    def get_list_display(self, request):
+        # Without the right to change the roster, the reason reads in the flags column.
+        if self.has_change_permission(request):
+            return self.list_display
+        return tuple(name for name in self.list_display if name != "override_reason")
 
     def get_urls(self):
         return [
@@ -224,6 +311,7 @@ class RosterAdmin(admin.ModelAdmin):
             "session_started": session.starts_at is not None
             and session.starts_at <= timezone.now(),
             "grace_minutes": SiteSettings.current().attendance_grace_minutes,
+            "zoom_minimum_percent": session.offering.zoom_minimum_percent,
             "zoom_url": (
                 reverse(
                     f"admin:{self.opts.app_label}_{self.opts.model_name}_zoom", args=[session.pk]
@@ -292,34 +380,59 @@ class RosterAdmin(admin.ModelAdmin):
             return format_html('<strong class="roster-unpaid">{}</strong>', text)
         return text
 
-    @admin.display(description=_("late / left early"))
+    @admin.display(description=_("flags"))
     def flags(self, entry: RosterEntry) -> str:
-        found = selectors.attendance_flags(
-            signed_in_at=entry.signed_in_at,
-            signed_out_at=entry.signed_out_at,
-            starts_at=entry.session.starts_at,
-            ends_at=entry.session.ends_at,
-            grace_minutes=entry.grace_minutes,
+        found = selectors.enrolment_flags(
+            entry, grace_minutes=entry.grace_minutes, now=timezone.now()
         )
-        labels = [
-            label
-            for on, label in ((found.late, _("late")), (found.left_early, _("left early")))
-            if on
-        ]
-        return format_html_join(
-            " ", '<strong class="roster-flag">{}</strong>', ((label,) for label in labels)
+        labels = format_html_join(
+            " ",
+            '<strong class="roster-flag" title="{}">{}</strong>',
+            zip(found.reasons, found.labels, strict=True),
         )
+        if entry.override_reason:
+            return format_html(
+                '{}<br><small class="roster-override">{} {}</small>',
+                labels,
+                _("Counted in full:"),
+                entry.override_reason,
+            )
+        return labels
 
     # -- list_editable: sign-in and sign-out ----------------------------------------------
 
     def save_model(self, request, obj, form, change):
-        attendance.sign_times_set(
-            enrolment_id=obj.pk,
-            signed_in_at=obj.signed_in_at,
-            signed_out_at=obj.signed_out_at,
-            by=request.user,
-            now=timezone.now(),
-        )
+        """A changed row: its times first, then its attendance, judged on the new times."""
+        now, changed = timezone.now(), set(form.changed_data)
+        if changed & {"signed_in_at", "signed_out_at"}:
+            entry = attendance.sign_times_set(
+                enrolment_id=obj.pk,
+                signed_in_at=obj.signed_in_at,
+                signed_out_at=obj.signed_out_at,
+                by=request.user,
+                now=now,
+            )
+            if (
+                entry.attendance == Enrolment.Attendance.PARTIAL
+                and form.initial.get("attendance") == Enrolment.Attendance.ATTENDED
+            ):
+                self.message_user(
+                    request,
+                    _("%(name)s is now partial: %(shortfall)s.")
+                    % {
+                        "name": selectors.trainee_name(entry),
+                        "shortfall": selectors.attendance_shortfall(entry, now=now),
+                    },
+                    messages.WARNING,
+                )
+        if changed & {"attendance", "override_reason"}:
+            attendance.attendance_set(
+                enrolment_id=obj.pk,
+                attendance=form.cleaned_data["attendance"],
+                override_reason=form.cleaned_data.get("override_reason", obj.override_reason),
+                by=request.user,
+                now=now,
+            )
 
     # -- actions --------------------------------------------------------------------------
 
@@ -334,27 +447,39 @@ class RosterAdmin(admin.ModelAdmin):
             return None
         return Session.objects.select_related("offering").get(pk=ids.pop())
 
-    def _mark(self, request, queryset, *, attended: bool) -> None:
+    def _mark(self, request, queryset, *, value: str) -> None:
         try:
-            count = attendance.attendance_mark(
+            marked = attendance.attendance_mark(
                 enrolment_ids=list(queryset.values_list("pk", flat=True)),
-                attended=attended,
+                attendance=value,
                 by=request.user,
                 now=timezone.now(),
             )
         except attendance.AttendanceError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
-        if attended:
-            text = ngettext(
-                "%(count)d trainee marked attended.", "%(count)d trainees marked attended.", count
-            )
-        else:
-            text = ngettext(
-                "%(count)d trainee marked absent.", "%(count)d trainees marked absent.", count
-            )
-        self.message_user(request, text % {"count": count}, messages.SUCCESS)
-        if attended and count and SiteSettings.current().issue_certificates_on_attendance:
+        texts = {
+            Enrolment.Attendance.ATTENDED: ngettext(
+                "%(count)d trainee marked attended in full.",
+                "%(count)d trainees marked attended in full.",
+                marked.count,
+            ),
+            Enrolment.Attendance.PARTIAL: ngettext(
+                "%(count)d trainee marked partial.",
+                "%(count)d trainees marked partial.",
+                marked.count,
+            ),
+            Enrolment.Attendance.ABSENT: ngettext(
+                "%(count)d trainee marked absent.",
+                "%(count)d trainees marked absent.",
+                marked.count,
+            ),
+        }
+        self.message_user(request, texts[value] % {"count": marked.count}, messages.SUCCESS)
+        if marked.left_out:
+            self.message_user(request, _left_out_text(marked.left_out), messages.WARNING)
+        attended = value == Enrolment.Attendance.ATTENDED
+        if attended and marked.count and SiteSettings.current().issue_certificates_on_attendance:
             note = _("Their certificates are being issued.")
             session = self._one_session(request, queryset, quiet=True)
             if session is not None:
@@ -366,13 +491,17 @@ class RosterAdmin(admin.ModelAdmin):
                 )
             self.message_user(request, note, messages.INFO)
 
-    @admin.action(description=_("Mark attended"), permissions=["change"])
+    @admin.action(description=_("Mark attended in full"), permissions=["change"])
     def mark_attended(self, request, queryset):
-        self._mark(request, queryset, attended=True)
+        self._mark(request, queryset, value=Enrolment.Attendance.ATTENDED)
+
+    @admin.action(description=_("Mark partial attendance (no credit)"), permissions=["change"])
+    def mark_partial(self, request, queryset):
+        self._mark(request, queryset, value=Enrolment.Attendance.PARTIAL)
 
     @admin.action(description=_("Mark absent"), permissions=["change"])
     def mark_absent(self, request, queryset):
-        self._mark(request, queryset, attended=False)
+        self._mark(request, queryset, value=Enrolment.Attendance.ABSENT)
 
     @admin.action(description=_("Issue certificates"), permissions=["change"])
     def issue_certificates(self, request, queryset):
@@ -509,7 +638,8 @@ class RosterAdmin(admin.ModelAdmin):
             except attendance.AttendanceError as error:
                 form.add_error("report", str(error))
             else:
-                level = messages.WARNING if result.unmatched else messages.SUCCESS
+                flagged = result.unmatched or result.short or result.now_partial
+                level = messages.WARNING if flagged else messages.SUCCESS
                 self.message_user(request, result.summary(), level)
                 return HttpResponseRedirect(self.roster_url(session.pk))
         context = {
@@ -532,6 +662,7 @@ class RosterAdmin(admin.ModelAdmin):
         from certificates.issuing import (
             session_certificates_progress,
             session_certificates_retry_failed,
+            session_partial_attendance,
         )
 
         if not self.has_view_or_change_permission(request):
@@ -563,6 +694,12 @@ class RosterAdmin(admin.ModelAdmin):
             "subtitle": session.when,
             "session": session,
             "progress": progress,
+            "partial": [
+                (selectors.trainee_name(enrolment), reason)
+                for enrolment, reason in session_partial_attendance(
+                    session=session, now=timezone.now()
+                )
+            ],
             "refresh_seconds": 5 if progress.in_flight else None,
             "can_retry": bool(progress.failed) and self.has_change_permission(request),
             "roster_url": self.roster_url(session.pk),

@@ -1,9 +1,11 @@
-"""Attendance on a session's roster: attended or absent, sign-in and sign-out times (typed in
-or imported from a Zoom participant report), and what the roster sends out: its CSV export,
-the printable sign-in sheet, and a message to every trainee on it.
+"""Attendance on a session's roster: attended in full, partial or absent, sign-in and sign-out
+times (typed in or imported from a Zoom participant report), and what the roster sends out:
+its CSV export, the printable sign-in sheet, and a message to every trainee on it.
 
-The coordinator decides who attended (CE rules: no partial credit); the times and the
-late / early flags are the evidence they decide on.
+The coordinator decides who attended in full; the times and the Zoom report are the evidence
+(registration.evidence flags them). Partial attendance earns no credit (BRN 16 CCR §1451(c);
+APA: full attendance only), so a flagged trainee is never marked attended in full in bulk:
+only one row at a time, with the coordinator's reason, kept on the row and in the order's log.
 """
 
 import csv
@@ -11,7 +13,7 @@ import io
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -22,8 +24,9 @@ from django.utils.translation import ngettext
 from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session, SiteSettings
 
+from ..evidence import AttendanceFlags, duration_text, reasons_text, zoom_connected_minutes
 from ..models import Enrolment, OrderEvent
-from ..selectors import RosterRow, roster_entries, roster_rows, trainee_name
+from ..selectors import RosterRow, enrolment_flags, roster_entries, roster_rows, trainee_name
 
 logger = logging.getLogger(__name__)
 
@@ -61,20 +64,51 @@ def _pt(moment: datetime | None) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Attended / absent
+# Attended in full, partial, absent
 # --------------------------------------------------------------------------------------
 
+Attendance = Enrolment.Attendance
 
-def attendance_mark(*, enrolment_ids: Iterable[int], attended: bool, by, now: datetime) -> int:
-    """Mark roster entries attended or absent; the number marked.
 
-    Refused as a whole (nothing changes) when one of them is in a session that has not
-    started, or, to mark absent, when one already holds a valid certificate. With the
-    site setting on, marking attended issues their certificates once this commits.
-    """
+def _flags(entry: Enrolment, now: datetime) -> AttendanceFlags:
+    return enrolment_flags(
+        entry, grace_minutes=SiteSettings.current().attendance_grace_minutes, now=now
+    )
+
+
+def _certified(entries: Iterable[Enrolment]) -> set[int]:
+    """Which of these hold a valid certificate: their attendance is no longer to be undone."""
     from certificates.models import Certificate
 
-    value = Enrolment.Attendance.ATTENDED if attended else Enrolment.Attendance.ABSENT
+    return set(
+        Certificate.objects.filter(
+            enrolment__in=list(entries), status=Certificate.Status.VALID
+        ).values_list("enrolment_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What marking did: how many trainees now have that attendance, and the flagged trainees
+    "Mark attended" left out, each with what flags them."""
+
+    count: int
+    left_out: list[tuple[Enrolment, tuple[str, ...]]] = field(default_factory=list)
+
+
+def attendance_mark(*, enrolment_ids: Iterable[int], attendance: str, by, now: datetime) -> Marked:
+    """Mark roster entries attended in full, partial or absent.
+
+    Attended in full leaves out every entry whose times or Zoom report are flagged (late, left
+    early, no sign-in or sign-out, too little of the session on Zoom) and is not attended in
+    full already: they are reported with why, and the rest are marked. Refused as a whole
+    (nothing changes) when one of them is in a session that has not started, or, to mark
+    partial or absent, when one already holds a valid certificate. With the site setting on,
+    marking attended issues their certificates once this commits.
+    """
+    value = Attendance(attendance)
+    if value == Attendance.UNMARKED:
+        raise ValueError("Marking sets an attendance; it does not unmark.")
     with transaction.atomic():
         entries = list(
             roster_entries(now=now)
@@ -83,38 +117,183 @@ def attendance_mark(*, enrolment_ids: Iterable[int], attended: bool, by, now: da
         )
         for session in {e.session_id: e.session for e in entries}.values():
             _check_markable(session, now)
-        if not attended:
-            certified = Certificate.objects.filter(
-                enrolment__in=entries, status=Certificate.Status.VALID
-            ).count()
+        if value != Attendance.ATTENDED:
+            certified = len(_certified(entries))
             if certified:
                 raise AttendanceError(
                     ngettext(
                         "%(count)d of these trainees already has a certificate: revoke it "
-                        "before marking them absent.",
+                        "before marking them %(value)s.",
                         "%(count)d of these trainees already have a certificate: revoke them "
-                        "before marking them absent.",
+                        "before marking them %(value)s.",
                         certified,
                     )
-                    % {"count": certified}
+                    % {"count": certified, "value": str(value.label).lower()}
                 )
-        changed = [e for e in entries if e.attendance != value]
-        Enrolment.objects.filter(pk__in=[e.pk for e in changed]).update(attendance=value)
-        label = Enrolment.Attendance(value).label
+        chosen, left_out = [], []
+        for entry in entries:
+            flags = None
+            if value == Attendance.ATTENDED and entry.attendance != value:
+                flags = _flags(entry, now)
+            if flags is not None and flags.flagged:
+                left_out.append((entry, flags.reasons))
+            else:
+                chosen.append(entry)
+        changed = [e for e in chosen if e.attendance != value]
+        Enrolment.objects.filter(pk__in=[e.pk for e in changed]).update(
+            attendance=value, override_reason=""
+        )
+        label = str(value.label).lower()
         _log(
             changed,
             by=by,
             action="attendance",
             message=lambda e: (
-                _("Marked %(value)s for %(session)s.")
-                % {"value": str(label).lower(), "session": e.session}
+                _("Marked %(value)s for %(session)s.") % {"value": label, "session": e.session}
             ),
         )
-        if attended and entries and SiteSettings.current().issue_certificates_on_attendance:
-            transaction.on_commit(
-                partial(_certificates_issue, [e.pk for e in entries], by=by, now=now)
+        if value == Attendance.ATTENDED:
+            _issue_after_commit([e.pk for e in chosen], by=by, now=now)
+    return Marked(count=len(chosen), left_out=left_out)
+
+
+def attendance_problems(
+    *,
+    entry: Enrolment,
+    attendance: str,
+    override_reason: str,
+    signed_in_at: datetime | None,
+    signed_out_at: datetime | None,
+    now: datetime,
+) -> dict[str, str]:
+    """What is wrong with giving this roster row that attendance and reason to count in full,
+    with the sign-in and sign-out it will then have; by field, empty when nothing is."""
+    reason = override_reason.strip()
+    times_changed = (signed_in_at, signed_out_at) != (entry.signed_in_at, entry.signed_out_at)
+    decided = (attendance, reason) != (entry.attendance, entry.override_reason)
+    if not decided and not times_changed:
+        return {}
+    if decided and attendance != Attendance.UNMARKED:
+        try:
+            _check_markable(entry.session, now)
+        except AttendanceError as error:
+            return {"attendance": str(error)}
+    undone = attendance not in (entry.attendance, Attendance.ATTENDED)
+    if undone and entry.pk in _certified([entry]):
+        return {
+            "attendance": _(
+                "This trainee has a certificate for attending in full: revoke it before "
+                "changing the attendance."
             )
-    return len(entries)
+        }
+    if attendance != Attendance.ATTENDED:
+        return {}
+    evidence = Enrolment(
+        session=entry.session,
+        signed_in_at=signed_in_at,
+        signed_out_at=signed_out_at,
+        zoom_connected_minutes=entry.zoom_connected_minutes,
+    )
+    flags = _flags(evidence, now)
+    if not flags.flagged or reason:
+        return {}
+    if entry.attendance != Attendance.ATTENDED or entry.override_reason:
+        return {
+            "override_reason": ngettext(
+                "Write why this trainee counts as attended in full despite the flag: %(flags)s.",
+                "Write why this trainee counts as attended in full despite the flags: %(flags)s.",
+                len(flags.reasons),
+            )
+            % {"flags": reasons_text(flags.reasons)}
+        }
+    # Attended in full until now, and these times show part of the session missed: it
+    # becomes partial, unless that would leave a certificate standing on partial attendance.
+    if flags.shows_partial and entry.pk in _certified([entry]):
+        field_name = "signed_out_at" if signed_out_at != entry.signed_out_at else "signed_in_at"
+        return {
+            field_name: _(
+                "This trainee has a certificate for attending in full, and these times make "
+                "the attendance partial (%(flags)s): revoke the certificate first."
+            )
+            % {"flags": reasons_text(flags.reasons)}
+        }
+    return {}
+
+
+def attendance_set(
+    *, enrolment_id: int, attendance: str, override_reason: str, by, now: datetime
+) -> Enrolment:
+    """One roster row's attendance, as the coordinator chose it on the row. A flagged row
+    counts in full only with the coordinator's written reason, which is kept on the row and
+    in the order's audit log; any other attendance drops the reason."""
+    value = Attendance(attendance)
+    with transaction.atomic():
+        entry = roster_entries(now=now).select_for_update(of=("self",)).get(pk=enrolment_id)
+        reason = override_reason.strip()
+        problems = attendance_problems(
+            entry=entry,
+            attendance=value,
+            override_reason=reason,
+            signed_in_at=entry.signed_in_at,
+            signed_out_at=entry.signed_out_at,
+            now=now,
+        )
+        if problems:
+            raise AttendanceError(" ".join(problems.values()))
+        flags = _flags(entry, now) if value == Attendance.ATTENDED else None
+        if flags is None or not flags.flagged:
+            reason = ""
+        if (entry.attendance, entry.override_reason) == (value, reason):
+            return entry
+        entry.attendance, entry.override_reason = value, reason
+        entry.save(update_fields=["attendance", "override_reason"])
+        if reason:
+            message = _(
+                "Counted attended in full for %(session)s despite: %(flags)s. Reason: %(reason)s"
+            ) % {"session": entry.session, "flags": reasons_text(flags.reasons), "reason": reason}
+        else:
+            message = _("Marked %(value)s for %(session)s.") % {
+                "value": str(value.label).lower(),
+                "session": entry.session,
+            }
+        _log([entry], by=by, action="attendance", message=lambda e: message)
+        if value == Attendance.ATTENDED:
+            _issue_after_commit([entry.pk], by=by, now=now)
+    return entry
+
+
+def _demote(
+    entries: Iterable[Enrolment], *, by, now: datetime
+) -> list[tuple[Enrolment, tuple[str, ...]]]:
+    """Entries attended in full (without a reason to count in full) whose new times or Zoom
+    report show part of the session missed become partial: the evidence no longer supports
+    full attendance. Each is returned with what flags it. (A time left blank changes
+    nothing: the coordinator decided without it.)"""
+    demoted = []
+    for entry in entries:
+        if entry.attendance != Attendance.ATTENDED or entry.override_reason:
+            continue
+        flags = _flags(entry, now)
+        if flags.shows_partial:
+            entry.attendance = Attendance.PARTIAL
+            demoted.append((entry, flags.reasons))
+    Enrolment.objects.bulk_update([entry for entry, _reasons in demoted], ["attendance"])
+    reasons = {entry.pk: flagged for entry, flagged in demoted}
+    _log(
+        [entry for entry, _reasons in demoted],
+        by=by,
+        action="attendance",
+        message=lambda e: (
+            _("Attendance now partial for %(session)s: %(flags)s.")
+            % {"session": e.session, "flags": reasons_text(reasons[e.pk])}
+        ),
+    )
+    return demoted
+
+
+def _issue_after_commit(enrolment_ids: list[int], *, by, now: datetime) -> None:
+    if enrolment_ids and SiteSettings.current().issue_certificates_on_attendance:
+        transaction.on_commit(partial(_certificates_issue, enrolment_ids, by=by, now=now))
 
 
 def _certificates_issue(enrolment_ids: list[int], *, by, now: datetime) -> None:
@@ -159,11 +338,20 @@ def sign_times_set(
     by,
     now: datetime,
 ) -> Enrolment:
-    """Record a trainee's sign-in and sign-out, as the coordinator typed them."""
+    """Record a trainee's sign-in and sign-out, as the coordinator typed them. A trainee
+    attended in full whom the new times flag becomes partial (refused while they hold a
+    certificate), unless the coordinator gave a reason to count them in full."""
     with transaction.atomic():
         entry = roster_entries(now=now).select_for_update(of=("self",)).get(pk=enrolment_id)
         problems = sign_times_problems(
             session=entry.session, signed_in_at=signed_in_at, signed_out_at=signed_out_at, now=now
+        ) or attendance_problems(
+            entry=entry,
+            attendance=entry.attendance,
+            override_reason=entry.override_reason,
+            signed_in_at=signed_in_at,
+            signed_out_at=signed_out_at,
+            now=now,
         )
         if problems:
             raise AttendanceError(" ".join(problems.values()))
@@ -180,6 +368,7 @@ def sign_times_set(
                 % {"in": _pt(signed_in_at), "out": _pt(signed_out_at), "session": e.session}
             ),
         )
+        _demote([entry], by=by, now=now)
     return entry
 
 
@@ -208,6 +397,9 @@ class ImportResult:
     matched: int
     unmatched: list[str]
     not_in_report: int
+    minimum_percent: int = 100
+    short: list[tuple[str, int]] = field(default_factory=list)  # (name, % of the session)
+    now_partial: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = ngettext("%(count)d matched", "%(count)d matched", self.matched) % {
@@ -224,6 +416,22 @@ class ImportResult:
                 "%(count)d trainees on the roster are not in the report",
                 self.not_in_report,
             ) % {"count": self.not_in_report}
+        if self.short:
+            text += "; " + ngettext(
+                "%(count)d connected for less than %(minimum)d%% of the session: %(who)s",
+                "%(count)d connected for less than %(minimum)d%% of the session: %(who)s",
+                len(self.short),
+            ) % {
+                "count": len(self.short),
+                "minimum": self.minimum_percent,
+                "who": ", ".join(f"{name} ({percent}%)" for name, percent in self.short),
+            }
+        if self.now_partial:
+            text += "; " + ngettext(
+                "%(count)d marked attended in full is now partial: %(who)s",
+                "%(count)d marked attended in full are now partial: %(who)s",
+                len(self.now_partial),
+            ) % {"count": len(self.now_partial), "who": ", ".join(self.now_partial)}
         return text + "."
 
 
@@ -321,25 +529,31 @@ def zoom_report_import(
     *, session: Session, rows: Sequence[ZoomRow], by, now: datetime
 ) -> ImportResult:
     """Set each matched trainee's sign-in to their first join and sign-out to their last
-    leave. Trainees are matched by email, whatever its case; the rest is reported."""
-    spans: dict[str, tuple[datetime, datetime]] = {}
+    leave, and keep how long they were connected within the session. Trainees are matched
+    by email, whatever its case; the rest is reported, and so is everyone connected for less
+    than the offering's share of the session. A trainee attended in full whom the report
+    flags becomes partial (refused as a whole while one of them holds a certificate)."""
+    connections: dict[str, list[tuple[datetime, datetime]]] = {}
     unnamed = []
     for row in rows:
         if not row.email:
             unnamed.append(_("%(name)s (no email)") % {"name": row.name or _("line %d") % row.line})
             continue
-        joined, left = spans.get(row.email, (row.joined_at, row.left_at))
-        spans[row.email] = (min(joined, row.joined_at), max(left, row.left_at))
+        connections.setdefault(row.email, []).append((row.joined_at, row.left_at))
     with transaction.atomic():
         _check_markable(session, now)
         entries = list(
             roster_entries(now=now, session_id=session.pk).select_for_update(of=("self",))
         )
         by_email = {e.trainee.email.lower(): e for e in entries}
-        matched = [(by_email[email], span) for email, span in spans.items() if email in by_email]
+        matched = [
+            (by_email[email], spans) for email, spans in connections.items() if email in by_email
+        ]
         earliest = session.starts_at - ZOOM_REPORT_SLACK
         latest = (session.ends_at or session.starts_at) + ZOOM_REPORT_SLACK
-        for _entry, (joined, left) in matched:
+        for _entry, spans in matched:
+            joined = min(start for start, _end in spans)
+            left = max(end for _start, end in spans)
             if not (earliest <= joined and left <= latest):
                 raise AttendanceError(
                     _(
@@ -348,25 +562,64 @@ def zoom_report_import(
                     )
                     % {"joined": _pt(joined), "when": session.when}
                 )
-        for entry, (joined, left) in matched:
-            entry.signed_in_at, entry.signed_out_at = joined, min(left, now)
+        for entry, spans in matched:
+            entry.signed_in_at = min(joined for joined, _left in spans)
+            entry.signed_out_at = min(max(left for _joined, left in spans), now)
+            if session.ends_at is not None:
+                entry.zoom_connected_minutes = zoom_connected_minutes(
+                    spans, starts_at=session.starts_at, ends_at=min(session.ends_at, now)
+                )
+        certified = _certified(entry for entry, _spans in matched)
+        flagged = {entry.pk: _flags(entry, now) for entry, _spans in matched}
+        refused = [
+            trainee_name(entry)
+            for entry, _spans in matched
+            if entry.pk in certified
+            and entry.attendance == Attendance.ATTENDED
+            and not entry.override_reason
+            and flagged[entry.pk].shows_partial
+        ]
+        if refused:
+            raise AttendanceError(
+                _(
+                    "Nothing was imported: the report makes the attendance of %(who)s partial, "
+                    "and they hold a certificate for attending in full. Revoke it first."
+                )
+                % {"who": ", ".join(refused)}
+            )
         Enrolment.objects.bulk_update(
-            [entry for entry, _span in matched], ["signed_in_at", "signed_out_at"]
+            [entry for entry, _spans in matched],
+            ["signed_in_at", "signed_out_at", "zoom_connected_minutes"],
         )
         _log(
-            [entry for entry, _span in matched],
+            [entry for entry, _spans in matched],
             by=by,
             action="sign-in",
             message=lambda e: (
-                _("Sign-in %(in)s, sign-out %(out)s (PT) imported from Zoom.")
-                % {"in": _pt(e.signed_in_at), "out": _pt(e.signed_out_at)}
+                _(
+                    "Sign-in %(in)s, sign-out %(out)s (PT), %(connected)s connected, imported "
+                    "from Zoom."
+                )
+                % {
+                    "in": _pt(e.signed_in_at),
+                    "out": _pt(e.signed_out_at),
+                    "connected": duration_text(e.zoom_connected_minutes or 0),
+                }
             ),
         )
-    unmatched = sorted(email for email in spans if email not in by_email) + unnamed
+        demoted = _demote([entry for entry, _spans in matched], by=by, now=now)
+    unmatched = sorted(email for email in connections if email not in by_email) + unnamed
     return ImportResult(
         matched=len(matched),
         unmatched=unmatched,
         not_in_report=len(entries) - len(matched),
+        minimum_percent=session.offering.zoom_minimum_percent,
+        short=[
+            (trainee_name(entry), flagged[entry.pk].zoom_percent)
+            for entry in entries
+            if entry.pk in flagged and flagged[entry.pk].zoom_percent is not None
+        ],
+        now_partial=[trainee_name(entry) for entry, _reasons in demoted],
     )
 
 
@@ -392,6 +645,9 @@ ROSTER_CSV_COLUMNS = (
     "Attendance",
     "Late",
     "Left early",
+    "Zoom connected (minutes)",
+    "Flags",
+    "Counted in full because",
 )
 
 
@@ -421,6 +677,9 @@ def _csv_cells(row: RosterRow) -> list[str]:
         row.attendance,
         "yes" if row.late else "",
         "yes" if row.left_early else "",
+        "" if row.zoom_connected_minutes is None else str(row.zoom_connected_minutes),
+        "; ".join(row.flags),
+        row.override_reason,
     ]
 
 

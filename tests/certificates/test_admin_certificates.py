@@ -57,6 +57,15 @@ def roster(session) -> dict[str, Enrolment]:
     }  # fmt: skip
 
 
+def signed_in_and_out(entry: Enrolment) -> None:
+    """There from the start to the end of the session, by the roster's times."""
+    from tests.registration.test_roster import SESSION_END, SESSION_START
+
+    Enrolment.objects.filter(pk=entry.pk).update(
+        signed_in_at=SESSION_START, signed_out_at=SESSION_END
+    )
+
+
 def progress_url(session: Session) -> str:
     return reverse("admin:registration_rosterentry_certificates", args=[session.pk])
 
@@ -340,10 +349,11 @@ def test_marking_attended_with_the_setting_on_issues_and_links_to_progress(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
     auto_issue(True)
+    signed_in_and_out(roster["doe"])
     with django_capture_on_commit_callbacks(execute=True):
         response = roster_action(admin_client, session, "mark_attended", roster["doe"])
     messages = shown_messages(response)
-    assert messages[0] == "1 trainee marked attended."
+    assert messages[0] == "1 trainee marked attended in full."
     assert messages[1].startswith("Their certificates are being issued.")
     assert f'href="{progress_url(session)}"' in messages[1]
     doe = Certificate.objects.get(enrolment=roster["doe"])
@@ -354,7 +364,8 @@ def test_marking_attended_with_the_setting_off_issues_nothing(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
     assert not SiteSettings.current().issue_certificates_on_attendance
+    signed_in_and_out(roster["doe"])
     with django_capture_on_commit_callbacks(execute=True):
         response = roster_action(admin_client, session, "mark_attended", roster["doe"])
-    assert shown_messages(response) == ["1 trainee marked attended."]
+    assert shown_messages(response) == ["1 trainee marked attended in full."]
     assert not Certificate.objects.exists()

@@ -18,7 +18,13 @@ from certificates.models import Certificate, Evaluation
 from registration.models import Enrolment
 from registration.services import attendance
 from tests.factories import UserFactory
-from tests.registration.test_roster import EVENING_AFTER, SESSION_END, enrol, trainee
+from tests.registration.test_roster import (
+    EVENING_AFTER,
+    SESSION_END,
+    SESSION_START,
+    enrol,
+    trainee,
+)
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -103,7 +109,7 @@ def test_chosen_trainees_get_what_they_earned_and_the_rest_is_refused_with_reaso
     ]
     refused = {enrolment.pk: reason for enrolment, reason in report.refused}
     assert refused[roster["diaz"].pk] == "marked absent"
-    assert refused[roster["grey"].pk] == "not marked attended"
+    assert refused[roster["grey"].pk] == "not marked attended in full"
     assert "evaluation" in refused[roster["cho"].pk]  # the CE certificate waits for it …
     assert kinds(roster["cho"]) == [Kind.ATTENDANCE]  # … the attendance one does not
     assert "confirmed" in refused[roster["held"].pk]
@@ -207,12 +213,16 @@ def auto_issue(on: bool) -> None:
 
 
 def mark(entries, *, attended=True):
+    """Mark them as the coordinator does once their sign-in and sign-out are recorded."""
+    Enrolment.objects.filter(pk__in=[e.pk for e in entries]).update(
+        signed_in_at=SESSION_START, signed_out_at=SESSION_END
+    )
     return attendance.attendance_mark(
         enrolment_ids=[e.pk for e in entries],
-        attended=attended,
+        attendance="attended" if attended else "absent",
         by=UserFactory(is_staff=True),
         now=timezone.now(),
-    )
+    ).count
 
 
 @pytest.fixture

@@ -166,7 +166,10 @@ def nurse_in_june(catalog, brn):
 
 
 def mark_attended_and_issue(enrolment: Enrolment, by) -> list[Certificate]:
-    attendance_mark(enrolment_ids=[enrolment.pk], attended=True, by=by, now=AFTER)
+    Enrolment.objects.filter(pk=enrolment.pk).update(
+        signed_in_at=enrolment.session.starts_at, signed_out_at=enrolment.session.ends_at
+    )
+    attendance_mark(enrolment_ids=[enrolment.pk], attendance="attended", by=by, now=AFTER)
     enrolment.refresh_from_db()
     return certificates_issue_for_enrolment(enrolment=enrolment, now=AFTER, by=by)
 

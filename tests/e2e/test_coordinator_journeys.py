@@ -20,14 +20,14 @@ from certificates.models import Certificate
 from polaris.pdf import static_roots
 from registration.models import Enrolment, Order, TraineeProfile
 from registration.roles import COORDINATOR
-from registration.services.attendance import attendance_mark
+from registration.services.attendance import attendance_mark, sign_times_set
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.enrolments import enrolment_cancel
 
 # Imported for its autouse fixture too: the certificates' PDFs go to the test's tmp_path.
 from tests.certificates.conftest import _media_in_tmp, pdf_text  # noqa: F401
 from tests.e2e.a11y import assert_accessible
-from tests.factories import StaffFactory, UserFactory, totp_code
+from tests.factories import StaffFactory, UserFactory, login_staff, totp_code
 from tests.registration.flows import paid_order, session_of
 from tests.registration.test_cart import FULL_TRAINING
 
@@ -89,7 +89,10 @@ def sign_in(page, user) -> None:
 def signed_in_as(page, live_server, user) -> None:
     """The browser carries the session cookie of the user, signed in now."""
     client = Client()
-    client.force_login(user)
+    if user.is_staff:
+        login_staff(client, user)
+    else:
+        client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
@@ -301,11 +304,29 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
     expect(rows.nth(1)).to_contain_text("late")
     assert_accessible(page, "roster, times saved")
     page.locator("#action-toggle").check()
-    page.get_by_label("Action:").select_option(label="Mark attended")
+    page.get_by_label("Action:").select_option(label="Mark attended in full")
     page.get_by_role("button", name="Go").click()
 
-    expect(page.locator(".messagelist")).to_contain_text("3 trainees marked attended.")
-    expect(rows.filter(has_text="Attended")).to_have_count(3)
+    # Ben Bell signed in late: left out, and said why.
+    expect(page.locator(".messagelist")).to_contain_text("2 trainees marked attended in full.")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "1 flagged trainee left out: Ben Bell — arrived late at 9:31 AM (session starts 9:00 AM)."
+    )
+    ben = rows.nth(1)
+    expect(ben.get_by_label("Attendance: Ben Bell")).to_have_value("unmarked")
+    assert_accessible(page, "roster, one trainee left out")
+
+    # The coordinator knows why: Ben counts in full, with the reason written on his row.
+    ben.get_by_label("Attendance: Ben Bell").select_option(label="Attended in full")
+    ben.get_by_label("Reason to count Ben Bell in full").fill(
+        "At the front desk from 8:50; the sign-in sheet reached him at 9:31."
+    )
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("changed successfully")
+    expect(ben).to_contain_text("Counted in full: At the front desk from 8:50;")
+    for index in range(3):
+        expect(rows.nth(index).locator("select[name$='-attendance']")).to_have_value("attended")
     assert_accessible(page, "roster, attendance marked")
     scroll_width, inner_width = page.evaluate(
         "[document.documentElement.scrollWidth, window.innerWidth]"
@@ -334,6 +355,45 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
         name = next(name for name, t in trainees.items() if t.email == message.to[0])
         assert name in text and "Certificate of Attendance" in text
         assert "Introductory Workshop on Ketamine-Assisted Psychotherapy" in text
+
+
+def test_a_roster_of_forty_fits_1280_px_with_its_flagged_rows_marked(
+    live_server, page, before_season, screenshot
+):
+    from tests.registration.test_roster import at, enrol, roster_url, trainee
+
+    june = session_of("module-1", 6)
+    times = [(at(8, 55), at(17, 1))] * 30 + [(at(9, 40), at(17))] * 4 + [(at(9), at(13))] * 3
+    for n in range(40):
+        signed_in, signed_out = times[n] if n < len(times) else (None, None)
+        enrol(
+            june,
+            trainee(f"Trainee Number{n:02d}", credentials="LMFT, LCSW"),
+            credit="apa" if n % 2 else None,
+            signed_in_at=signed_in,
+            signed_out_at=signed_out,
+        )
+    coordinator = StaffFactory(roles=[COORDINATOR])
+    before_season.move_to(EVENING_AFTER)
+    signed_in_as(page, live_server, coordinator)
+    in_pacific_time(page, EVENING_AFTER)
+
+    page.goto(f"{live_server.url}{roster_url(june)}")
+    page.get_by_role("button", name="Toggle navigation").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(40)
+    flagged = rows.filter(has=page.locator(".roster-flag"))
+    expect(flagged).to_have_count(10)  # 4 late, 3 left early, 3 with no record
+    expect(page.locator("#result_list .roster-reason")).to_have_count(10)
+    tinted = "rgb(255, 251, 230)"
+    expect(flagged.nth(0).locator("td").nth(1)).to_have_css("background-color", tinted)
+    expect(rows.nth(0).locator("td").nth(1)).not_to_have_css("background-color", tinted)
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, "a roster of forty scrolls sideways at 1280 px"
+    assert_accessible(page, "roster of forty")
+    screenshot(page, "roster-forty")
 
 
 def show_certificate(page, live_server, certificate: Certificate) -> None:
@@ -368,11 +428,16 @@ def test_trainee_evaluates_the_course_and_downloads_a_verifiable_ce_certificate(
     trainee = make_trainee("Dana Cho")
     paid_with_apa_ce(trainee, june)
     before_season.move_to(EVENING_AFTER)
-    attendance_mark(
-        enrolment_ids=[Enrolment.objects.get(trainee=trainee).pk],
-        attended=True,
+    enrolment = Enrolment.objects.get(trainee=trainee)
+    sign_times_set(
+        enrolment_id=enrolment.pk,
+        signed_in_at=june.starts_at,
+        signed_out_at=june.ends_at,
         by=None,
         now=timezone.now(),
+    )
+    attendance_mark(
+        enrolment_ids=[enrolment.pk], attendance="attended", by=None, now=timezone.now()
     )
     mail.outbox.clear()
 

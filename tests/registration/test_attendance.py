@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from certificates.models import Certificate
 from polaris.pdf import RefusedURL, StaticFilesFetcher, render_pdf, static_file_uri
+from registration.evidence import zoom_connected_minutes
 from registration.models import Enrolment
 from registration.selectors import attendance_flags
 from registration.services import attendance
@@ -48,6 +49,89 @@ def test_flags_allow_the_grace_either_side(signed_in, signed_out, late, left_ear
         grace_minutes=10,
     )
     assert (flags.late, flags.left_early) == (late, left_early)
+
+
+NOW = END + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "signed_in, signed_out, now, reasons",
+    [
+        (None, None, NOW, ["no sign-in or sign-out recorded"]),
+        (START, None, NOW, ["no sign-out recorded"]),
+        (None, END, NOW, ["no sign-in recorded"]),
+        (None, None, START - timedelta(minutes=1), []),  # nothing is missing before the start
+        (START, END, NOW, []),
+        (
+            START + timedelta(minutes=25),
+            END - timedelta(minutes=90),
+            NOW,
+            [
+                "arrived late at 9:25 AM (session starts 9:00 AM)",
+                "left early at 3:30 PM (session ends 5:00 PM)",
+            ],
+        ),
+        (
+            START,
+            END + timedelta(days=1),
+            NOW,
+            [],
+        ),
+    ],
+)
+def test_every_session_needs_a_sign_in_and_a_sign_out_once_started(
+    signed_in, signed_out, now, reasons
+):
+    flags = attendance_flags(
+        signed_in_at=signed_in,
+        signed_out_at=signed_out,
+        starts_at=START,
+        ends_at=END,
+        grace_minutes=10,
+        now=now,
+    )
+    assert list(flags.reasons) == reasons
+    assert flags.flagged == bool(reasons)
+
+
+@pytest.mark.parametrize(
+    "connected, minimum, reason",
+    [
+        (456, 95, None),  # 95% of 8 hours exactly
+        (455, 95, "connected 7 h 35 min of 8 h on Zoom (94%; full attendance needs 95%)"),
+        (240, 50, None),
+        (45, 95, "connected 45 min of 8 h on Zoom (9%; full attendance needs 95%)"),
+        (None, 95, None),  # no report: the times alone decide
+    ],
+)
+def test_a_zoom_report_under_the_offerings_share_of_the_session_is_flagged(
+    connected, minimum, reason
+):
+    flags = attendance_flags(
+        signed_in_at=START,
+        signed_out_at=END,
+        starts_at=START,
+        ends_at=END,
+        grace_minutes=10,
+        zoom_connected_minutes=connected,
+        zoom_minimum_percent=minimum,
+        now=NOW,
+    )
+    assert list(flags.reasons) == ([reason] if reason else [])
+
+
+def test_connected_minutes_count_overlaps_once_and_only_within_the_session():
+    minutes = zoom_connected_minutes(
+        [
+            (START - timedelta(minutes=30), START + timedelta(hours=2)),  # 2 h in the session
+            (START + timedelta(hours=1), START + timedelta(hours=3)),  # 1 h more (overlap)
+            (START + timedelta(hours=4), START + timedelta(hours=4, minutes=30, seconds=59)),
+            (END + timedelta(minutes=5), END + timedelta(hours=1)),  # after the end
+        ],
+        starts_at=START,
+        ends_at=END,
+    )
+    assert minutes == 3 * 60 + 30
 
 
 @pytest.mark.parametrize(
@@ -104,25 +188,30 @@ def test_marking_absent_is_refused_for_a_trainee_with_a_certificate(
         issued_at=timezone.now(),
     )
     ids = [e.pk for e in on_roster(roster)]
-    with pytest.raises(attendance.AttendanceError, match="already has a certificate"):
-        attendance.attendance_mark(
-            enrolment_ids=ids, attended=False, by=admin_user, now=timezone.now()
-        )
+    for value in ("absent", "partial"):
+        with pytest.raises(
+            attendance.AttendanceError, match=f"already has a certificate.*marking them {value}"
+        ):
+            attendance.attendance_mark(
+                enrolment_ids=ids, attendance=value, by=admin_user, now=timezone.now()
+            )
     assert not Enrolment.objects.exclude(attendance="unmarked").exists()
+    Enrolment.objects.filter(pk__in=ids).update(signed_in_at=at(9), signed_out_at=at(17))
     marked = attendance.attendance_mark(
-        enrolment_ids=ids, attended=True, by=admin_user, now=timezone.now()
+        enrolment_ids=ids, attendance="attended", by=admin_user, now=timezone.now()
     )
-    assert marked == 4
+    assert (marked.count, marked.left_out) == (4, [])
 
 
 def test_attendance_ignores_entries_that_hold_no_seat(after_session, admin_user, session, roster):
+    Enrolment.objects.update(signed_in_at=at(9), signed_out_at=at(17))
     marked = attendance.attendance_mark(
         enrolment_ids=[roster["cancelled"].pk, roster["cho"].pk],
-        attended=True,
+        attendance="attended",
         by=admin_user,
         now=timezone.now(),
     )
-    assert marked == 1
+    assert marked.count == 1
     assert Enrolment.objects.get(pk=roster["cancelled"].pk).attendance == "unmarked"
 
 

@@ -138,8 +138,10 @@ def shown_messages(response) -> list[str]:
 
 
 def rows(response) -> list[str]:
-    """The text of each row of the roster table, in order."""
+    """The text of each row of the roster table, in order, as a reader sees it: of each
+    drop-down, the option chosen."""
     table = response.content.decode().split('id="result_list"', 1)[1].split("</table>", 1)[0]
+    table = re.sub(r"<option(?![^>]*\bselected\b)[^>]*>.*?</option>", "", table, flags=re.S)
     return [text(row) for row in re.findall(r"<tr\b.*?</tr>", table, flags=re.S)[1:]]
 
 
@@ -310,8 +312,11 @@ def test_mark_attended_reports_how_many_and_logs_who(
     after_session, admin_client, admin_user, session, roster
 ):
     chosen = [roster["abara"], roster["bell"], roster["cho"]]
+    Enrolment.objects.filter(pk__in=[e.pk for e in chosen]).update(
+        signed_in_at=at(8, 55), signed_out_at=at(17)
+    )
     response = run_action(admin_client, session, "mark_attended", *chosen)
-    assert shown_messages(response) == ["3 trainees marked attended."]
+    assert shown_messages(response) == ["3 trainees marked attended in full."]
     assert dict(Enrolment.objects.values_list("pk", "attendance").filter(session=session)) == {
         roster["abara"].pk: "attended",
         roster["bell"].pk: "attended",
@@ -339,12 +344,13 @@ def test_attendance_is_refused_on_a_future_session(before_season, admin_client, 
 def test_attendance_can_be_marked_across_the_whole_roster(
     after_session, admin_client, session, roster
 ):
+    Enrolment.objects.filter(session=session).update(signed_in_at=at(9), signed_out_at=at(17))
     response = admin_client.post(
         roster_url(session),
         {"action": "mark_attended", "index": 0, "select_across": 1, ACTION_CHECKBOX_NAME: [0]},
         follow=True,
     )
-    assert shown_messages(response) == ["4 trainees marked attended."]
+    assert shown_messages(response) == ["4 trainees marked attended in full."]
     assert roster["elsewhere"].__class__.objects.get(pk=roster["elsewhere"].pk).attendance == (
         "unmarked"
     )
@@ -384,6 +390,9 @@ def test_csv_export_has_every_roster_column(after_session, admin_client, session
         "Attendance",
         "Late",
         "Left early",
+        "Zoom connected (minutes)",
+        "Flags",
+        "Counted in full because",
     ]
     assert [line[0] for line in lines] == ["Ada Abara", "Ben Bell", "Dana Cho", "Eva Diaz"]
     abara = dict(zip(header, lines[0], strict=True))
@@ -399,9 +408,13 @@ def test_csv_export_has_every_roster_column(after_session, admin_client, session
         "Order": roster["abara"].order_line.order.code,
         "Signed in (PT)": "2027-06-21 09:25",
         "Signed out (PT)": "2027-06-21 16:30",
-        "Attendance": "Attended",
+        "Attendance": "Attended in full",
         "Late": "yes",
         "Left early": "yes",
+        "Zoom connected (minutes)": "",
+        "Flags": "arrived late at 9:25 AM (session starts 9:00 AM); "
+        "left early at 4:30 PM (session ends 5:00 PM)",
+        "Counted in full because": "",
     }
 
 

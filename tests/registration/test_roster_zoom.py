@@ -67,14 +67,18 @@ def test_zoom_report_sets_sign_in_and_out_and_reports_who_is_not_on_the_roster(
     assert response.redirect_chain[-1][0] == roster_url(session)
     assert shown_messages(response) == [
         "2 matched, 2 not on the roster: stranger@example.com, Dial-in caller (no email); "
-        "2 trainees on the roster are not in the report."
+        "2 trainees on the roster are not in the report; 1 connected for less than 95% of the "
+        "session: Ada Abara (77%)."
     ]
     # Earliest join and latest leave across reconnects, read as Pacific time.
     assert sign_times(roster, "cho") == (at(8, 58, 12), at(17, 2, 30))
     assert sign_times(roster, "abara") == (at(9, 31), at(15, 45))
     assert sign_times(roster, "bell") == (None, None)
     abara = next(row for row in rows(response) if row.startswith("Ada Abara"))
-    assert "late" in abara and "left early" in abara
+    assert "late" in abara and "left early" in abara and "Zoom 77%" in abara
+    cho = Enrolment.objects.get(pk=roster["cho"].pk)
+    assert cho.zoom_connected_minutes == 477  # 9:00 – 12:01:40 and 12:04:05 – 5:00 PM
+    assert Enrolment.objects.get(pk=roster["abara"].pk).zoom_connected_minutes == 374
     assert OrderEvent.objects.filter(action="sign-in").count() == 2
     assert not Enrolment.objects.exclude(attendance="unmarked").exists()  # the coordinator decides
 

@@ -11,6 +11,7 @@ from catalog.formatting import PACIFIC
 from certificates.models import Certificate, Evaluation
 from registration.models import Enrolment, Order
 from registration.roles import COORDINATOR
+from registration.services.attendance import sign_times_set
 from tests.certificates.conftest import _media_in_tmp  # noqa: F401
 from tests.certificates.test_evaluations import answers
 from tests.factories import StaffFactory, login_staff
@@ -61,6 +62,13 @@ def history(
 
     before_season.move_to(AFTER_JUNE_SESSION)
     with capture(execute=True):
+        sign_times_set(
+            enrolment_id=attended.pk,
+            signed_in_at=june.starts_at,
+            signed_out_at=june.ends_at,
+            by=None,
+            now=AFTER_JUNE_SESSION,
+        )
         roster_action(coordinator, june, "mark_attended", attended)
         roster_action(coordinator, june, "issue_certificates", attended)
     with capture(execute=True):

@@ -79,7 +79,12 @@ def records(catalog, make_trainee):
         order = paid_order(make_trainee(), session_of("module-1", 6))
     enrolment = Enrolment.objects.get(order_line__order=order)
     with time_machine.travel(AFTER_JUNE_SESSION, tick=False):
-        attendance_mark(enrolment_ids=[enrolment.pk], attended=True, by=None, now=timezone.now())
+        Enrolment.objects.filter(pk=enrolment.pk).update(
+            signed_in_at=enrolment.session.starts_at, signed_out_at=enrolment.session.ends_at
+        )
+        attendance_mark(
+            enrolment_ids=[enrolment.pk], attendance="attended", by=None, now=timezone.now()
+        )
         certificate_issue(enrolment=enrolment, kind="attendance", now=timezone.now())
     return order
 
