@@ -12,7 +12,7 @@ from registration.selectors import session_seats_taken
 
 from . import selectors
 from .formatting import format_cents
-from .forms import CentsField, ProfessionsField
+from .forms import CentsField, CertificateItemsField, ProfessionsField
 from .models import (
     Bundle,
     CreditType,
@@ -39,6 +39,10 @@ class CatalogFieldsMixin:
             )
         if db_field.name in PROFESSION_FIELDS:
             return ProfessionsField(
+                label=db_field.verbose_name.capitalize(), help_text=db_field.help_text
+            )
+        if db_field.name == "certificate_items":
+            return CertificateItemsField(
                 label=db_field.verbose_name.capitalize(), help_text=db_field.help_text
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -204,8 +208,58 @@ class InstructorAdmin(admin.ModelAdmin):
 
 @admin.register(CreditType)
 class CreditTypeAdmin(CatalogFieldsMixin, admin.ModelAdmin):
-    list_display = ("name", "provider_name", "provider_number", "expired")
+    list_display = ("name", "provider_name", "provider_number", "certificates", "expired")
     list_filter = ("expired",)
+    readonly_fields = ("certificates",)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "unit", "sort_order")}),
+        (
+            _("Approved provider"),
+            {
+                "fields": (
+                    "provider_name",
+                    "provider_address",
+                    "provider_number",
+                    "expired",
+                    "statement",
+                )
+            },
+        ),
+        (
+            _("Who may buy it"),
+            {
+                "fields": (
+                    "professions",
+                    "board_state",
+                    "notice_professions",
+                    "out_of_state_notice",
+                    "board_note",
+                )
+            },
+        ),
+        (
+            _("Certificates"),
+            {
+                "fields": (
+                    "certificates",
+                    "certificate_layout",
+                    "certificate_items",
+                    "retention_statement",
+                    "signatory",
+                    "signature",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("certificates"))
+    def certificates(self, credit_type: CreditType) -> str:
+        if not credit_type.pk:
+            return "—"
+        reasons = selectors.credit_type_blocks(credit_type)
+        if reasons:
+            return _("Blocked: %(reasons)s") % {"reasons": ", ".join(reasons)}
+        return _("Ready: every required item is filled in")
 
 
 @admin.register(Bundle)

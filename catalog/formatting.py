@@ -45,3 +45,17 @@ def format_session_date(starts_at: datetime | None) -> str:
     if starts_at is None:
         return _("Dates to be announced")
     return _day(starts_at.astimezone(PACIFIC))
+
+
+def format_session_times(starts_at: datetime | None, ends_at: datetime | None) -> str:
+    """A session's hours in Pacific time: "9:00 AM – 5:00 PM PT"; over several days, the
+    first day's start and the last day's end."""
+    if starts_at is None or ends_at is None:
+        return ""
+    start, end = starts_at.astimezone(PACIFIC), ends_at.astimezone(PACIFIC)
+    if start.date() == end.date():
+        return f"{_time(start)} – {_time(end)} PT"
+    return _("%(start)s (first day) – %(end)s (last day) PT") % {
+        "start": _time(start),
+        "end": _time(end),
+    }

@@ -72,3 +72,20 @@ class ProfessionsField(forms.TypedMultipleChoiceField):
 
     def prepare_value(self, value):
         return value or []
+
+
+class CertificateItemsField(forms.TypedMultipleChoiceField):
+    """A credit type's required certificate items (a JSON list of codes), as checkboxes."""
+
+    def __init__(self, **kwargs):
+        from .certificate_items import CertificateItem
+
+        for key in ("max_length", "encoder", "decoder", "empty_value"):
+            kwargs.pop(key, None)
+        kwargs["choices"] = CertificateItem.choices
+        kwargs["widget"] = forms.CheckboxSelectMultiple
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return value or []

@@ -1,12 +1,14 @@
 """The training catalog: offerings, their sessions, instructors, CE credit types and bundles."""
 
 from django.core.cache import cache
-from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .certificate_items import CertificateItem, default_items
+from .images import CertificateImageField
 from .professions import profession_labels
 
 
@@ -33,8 +35,19 @@ class Instructor(models.Model):
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
 
 
+class CertificateLayout(models.TextChoices):
+    """How a CE certificate presents who stands behind the credit."""
+
+    SPONSOR = "sponsor", _("The center is the approved sponsor: headed with the center")
+    PROVIDER = (
+        "provider",
+        _("Another approved provider: headed with the provider, the center as co-sponsor"),
+    )
+
+
 class CreditType(models.Model):
-    """A kind of continuing-education credit (APA CE, California BRN CE): data, not code."""
+    """A kind of continuing-education credit (APA CE, California BRN CE): data, not code,
+    down to what its certificates must carry and how they are laid out."""
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=80)
@@ -62,18 +75,43 @@ class CreditType(models.Model):
         help_text=_("Licensed outside the board state, they see the notice before buying."),
     )
     out_of_state_notice = models.TextField(_("out-of-state notice"), blank=True)
-    signature = models.FileField(
+    retention_statement = models.TextField(
+        _("retention sentence"),
+        blank=True,
+        help_text=_(
+            "How long the licensee must keep the certificate, printed on it and in its email "
+            "when the board asks for it."
+        ),
+    )
+    signature = CertificateImageField(
         _("signature"),
         upload_to="signatures/",
         blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg"])],
-        help_text=_("Signature image of the provider or its designee, printed on certificates"),
+        help_text=_(
+            "Signature image of the provider or its designee, printed on certificates: a PNG "
+            "or JPEG image."
+        ),
     )
     signatory = models.CharField(
         _("signatory"),
         max_length=160,
         blank=True,
         help_text=_("Name and title printed under the signature."),
+    )
+    certificate_layout = models.CharField(
+        _("certificate layout"),
+        max_length=20,
+        choices=CertificateLayout.choices,
+        default=CertificateLayout.SPONSOR,
+    )
+    certificate_items = models.JSONField(
+        _("required certificate items"),
+        default=default_items,
+        blank=True,
+        help_text=_(
+            "What a certificate of this credit type must carry: none is issued while one of "
+            "them is empty."
+        ),
     )
     expired = models.BooleanField(
         _("provider number expired"),
@@ -93,6 +131,15 @@ class CreditType(models.Model):
     @property
     def profession_labels(self) -> list[str]:
         return profession_labels(self.professions)
+
+    @property
+    def short_name(self) -> str:
+        """ "BRN", "APA": how refusals and the dashboard name its certificates."""
+        return self.code.upper()
+
+    @property
+    def required_items(self) -> list[CertificateItem]:
+        return [CertificateItem(item) for item in self.certificate_items]
 
 
 class Offering(models.Model):
@@ -440,6 +487,30 @@ class SiteSettings(models.Model):
             "The roster flags a sign-in later than the start, or a sign-out earlier than "
             "the end, by more than this."
         ),
+    )
+    logo = CertificateImageField(
+        _("logo"),
+        upload_to="logos/",
+        blank=True,
+        help_text=_(
+            "Printed at the top of certificates: a PNG or JPEG image. Without one, the "
+            "center's name is set as a text mark."
+        ),
+    )
+    certificate_signatory = models.CharField(
+        _("signatory of Certificates of Attendance"),
+        max_length=160,
+        blank=True,
+        help_text=_(
+            "Name and title printed under the signature, e.g. “Jana Adamova, Training "
+            "Coordinator”. Empty: the training coordinator."
+        ),
+    )
+    certificate_signature = CertificateImageField(
+        _("signature on Certificates of Attendance"),
+        upload_to="signatures/",
+        blank=True,
+        help_text=_("The signatory's signature: a PNG or JPEG image."),
     )
     issue_certificates_on_attendance = models.BooleanField(
         _("issue certificates when attendance is marked"),

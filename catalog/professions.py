@@ -24,6 +24,30 @@ MEDICAL_PROVIDERS = frozenset(
 )
 
 
+# The letters a license puts after a name, for professions that have one set of them; a
+# psychologist's (PhD or PsyD) comes from the credentials the trainee gives.
+PROFESSION_CREDENTIALS = {
+    Profession.LMFT: "LMFT",
+    Profession.LCSW: "LCSW",
+    Profession.LPCC: "LPCC",
+    Profession.LEP: "LEP",
+    Profession.RN: "RN",
+    Profession.NP: "NP",
+    Profession.MD: "MD",
+    Profession.DO: "DO",
+    Profession.PA: "PA",
+}
+
+
+def credentials_after_name(*, credentials: str, profession: str) -> str:
+    """What follows the name on a certificate ("Dana Cho, PsyD"): the credentials the
+    trainee gave, else the letters of their license."""
+    given = " ".join(credentials.split()).strip(" ,")
+    if given:
+        return given
+    return PROFESSION_CREDENTIALS.get(profession, "")
+
+
 def profession_labels(codes: list[str]) -> list[str]:
     """Human labels for stored profession codes, unknown codes kept as they are."""
     labels = dict(Profession.choices)

@@ -4,12 +4,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import Http404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registration.selectors import seats_taken_count
 
-from .models import Bundle, Instructor, LearningObjective, Offering, OfferingCredit, Session
+from .certificate_items import PROVIDER_FIELDS, CertificateItem, items_missing_text
+from .models import (
+    Bundle,
+    CreditType,
+    Instructor,
+    LearningObjective,
+    Offering,
+    OfferingCredit,
+    Session,
+)
 
 Kind = Offering.Kind
 
@@ -198,3 +209,66 @@ def session_for_calendar(*, pk: int) -> Session:
         )
     except Session.DoesNotExist:
         raise Http404(_("No session matches that address.")) from None
+
+
+# --------------------------------------------------------------------------------------
+# What keeps a credit type's certificates from being issued
+# --------------------------------------------------------------------------------------
+
+
+def credit_type_missing_items(credit_type: CreditType) -> list[CertificateItem]:
+    """The provider's items the credit type requires and lacks, in the order it lists them:
+    an empty field, or a signature image whose file is gone."""
+    missing = []
+    for item in credit_type.required_items:
+        field = PROVIDER_FIELDS.get(item)
+        if field is None:
+            continue
+        value = getattr(credit_type, field)
+        if isinstance(value, FieldFile):
+            present = bool(value) and value.storage.exists(value.name)
+        else:
+            present = bool(str(value).strip())
+        if not present:
+            missing.append(item)
+    return missing
+
+
+def credit_type_blocks(credit_type: CreditType) -> list[str]:
+    """Why no certificate of this credit type can be issued now, whoever it is for:
+    "provider address missing", "provider number CEP16887 marked expired"; empty if none."""
+    missing = credit_type_missing_items(credit_type)
+    reasons = [items_missing_text(missing, unit=credit_type.unit)] if missing else []
+    if credit_type.expired:
+        reasons.append(
+            gettext("provider number %(number)s marked expired")
+            % {"number": credit_type.provider_number}
+            if credit_type.provider_number
+            else gettext("marked expired")
+        )
+    return reasons
+
+
+@dataclass(frozen=True)
+class BlockedCreditType:
+    credit_type: CreditType
+    reasons: list[str]
+
+    @property
+    def message(self) -> str:
+        """ "BRN certificates blocked: provider address missing, signature missing"."""
+        return gettext("%(name)s certificates blocked: %(reasons)s") % {
+            "name": self.credit_type.short_name,
+            "reasons": ", ".join(self.reasons),
+        }
+
+
+def credit_types_blocked() -> list[BlockedCreditType]:
+    """Credit types whose certificates can't be issued now, with the reasons: what the
+    coordinator must see before anyone tries to issue."""
+    blocked = []
+    for credit_type in CreditType.objects.order_by("sort_order", "name"):
+        reasons = credit_type_blocks(credit_type)
+        if reasons:
+            blocked.append(BlockedCreditType(credit_type, reasons))
+    return blocked

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 
+from .certificate_items import CertificateItem
 from .models import (
     Bundle,
     CreditType,
@@ -141,6 +142,9 @@ def _load_credit_type(*, entry: dict[str, Any], report: LoadReport) -> CreditTyp
     for name in ("professions", "notice_professions"):
         if name in values:
             _check_professions(values[name], context=code)
+    unknown = set(values.get("certificate_items", [])) - set(CertificateItem.values)
+    if unknown:
+        raise CatalogDataError(f"{code}: unknown certificate items: {', '.join(sorted(unknown))}.")
     return _upsert(CreditType, {"code": code}, values, label="credit types", report=report)[0]
 
 

@@ -70,12 +70,36 @@ class CertificateAdmin(admin.ModelAdmin):
     ordering = ("-issued_at", "-pk")
     actions = ("reissue", "revoke", "retry_delivery")
     fieldsets = (
-        (None, {"fields": ("legal_name", "trainee", "kind", "credit_type", "credits", "hours")}),
+        (
+            None,
+            {
+                "fields": (
+                    "legal_name",
+                    "credentials",
+                    "trainee",
+                    "kind",
+                    "credit_type",
+                    "credits",
+                    "hours",
+                )
+            },
+        ),
         (
             _("License"),
             {"fields": ("license_type", "license_number", "license_state")},
         ),
-        (_("Course"), {"fields": ("course_title", "session_dates", "enrolment")}),
+        (
+            _("Course"),
+            {
+                "fields": (
+                    "course_title",
+                    "session_dates",
+                    "session_times",
+                    "delivery_format",
+                    "enrolment",
+                )
+            },
+        ),
         (
             _("Record"),
             {

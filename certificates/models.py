@@ -47,11 +47,16 @@ class Certificate(models.Model):
     )
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1, null=True, blank=True)
     legal_name = models.CharField(_("participant"), max_length=200)
+    credentials = models.CharField(
+        _("credentials"), max_length=80, blank=True, help_text=_("Printed after the name.")
+    )
     license_type = models.CharField(_("license type"), max_length=80, blank=True)
     license_number = models.CharField(_("license number"), max_length=40, blank=True)
     license_state = models.CharField(_("license state"), max_length=2, blank=True)
     course_title = models.CharField(_("course"), max_length=300)
     session_dates = models.CharField(_("date(s)"), max_length=200)
+    session_times = models.CharField(_("times"), max_length=100, blank=True)
+    delivery_format = models.CharField(_("format"), max_length=100, blank=True)
     code = models.CharField(
         _("verification code"), max_length=32, unique=True, default=new_verification_code
     )
@@ -94,6 +99,11 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.legal_name} · {self.course_title}"
+
+    @property
+    def display_name(self) -> str:
+        """The name as printed: "Dana Cho, PsyD"."""
+        return f"{self.legal_name}, {self.credentials}" if self.credentials else self.legal_name
 
 
 # --------------------------------------------------------------------------------------

@@ -61,6 +61,15 @@ def trainee_ce_certificates(*, trainee) -> QuerySet[Certificate]:
     )
 
 
+def transcript_name(*, certificates: list[Certificate], fallback: str) -> str:
+    """The name a CE transcript is headed with: the one the latest certificate version
+    carries (a correction included), not the profile's, which the trainee may have changed
+    since; `fallback` when there is no certificate yet."""
+    if not certificates:
+        return fallback
+    return max(certificates, key=lambda c: (c.issued_at, c.pk)).display_name
+
+
 def trainee_has_ce_certificates(*, trainee) -> bool:
     return trainee_ce_certificates(trainee=trainee).exists()
 

@@ -23,11 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from kombu.exceptions import OperationalError
 
-from catalog.formatting import PACIFIC, format_session_date
-from catalog.models import CreditType, OfferingCredit, Session, SiteSettings
-from catalog.professions import Profession
+from catalog.certificate_items import PROVIDER_FIELDS, CertificateItem, items_missing_text
+from catalog.formatting import PACIFIC, format_session_date, format_session_times
+from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
+from catalog.professions import Profession, credentials_after_name
+from catalog.selectors import credit_type_missing_items
 from polaris.mail import send_reusing_connection
 from registration.models import Enrolment, OrderEvent, TraineeProfile
 from registration.selectors import attendance_shortfall
@@ -78,9 +81,9 @@ def _expired_message(credit_type: CreditType) -> str:
         return _(
             "No %(code)s certificate can be issued while provider number %(number)s is "
             "marked expired."
-        ) % {"code": credit_type.code.upper(), "number": credit_type.provider_number}
+        ) % {"code": credit_type.short_name, "number": credit_type.provider_number}
     return _("No %(code)s certificate can be issued while %(name)s is marked expired.") % {
-        "code": credit_type.code.upper(),
+        "code": credit_type.short_name,
         "name": credit_type.name,
     }
 
@@ -118,22 +121,84 @@ def _check_attended(enrolment: Enrolment, now: datetime) -> None:
         raise CertificateRefused(_("The session has not ended yet."))
 
 
-def _ce_credits(enrolment: Enrolment, profile: TraineeProfile | None, offering_credits: dict):
-    """The CE credits this enrolment earns, once every condition of a CE certificate holds.
+# What a certificate must carry that is read from the certificate itself (the trainee's and
+# the course's items); the provider's items are the credit type's (catalog.selectors).
+SNAPSHOT_FIELDS = {
+    CertificateItem.LICENSEE_NAME: "legal_name",
+    CertificateItem.LICENSE_TYPE: "license_type",
+    CertificateItem.LICENSE_NUMBER: "license_number",
+    CertificateItem.COURSE_TITLE: "course_title",
+    CertificateItem.DATE: "session_dates",
+    CertificateItem.CREDITS: "credits",
+}
+
+# How a certificate says the course was given.
+DELIVERY_FORMATS = {
+    Offering.Delivery.ZOOM: _lazy("Live, interactive, via Zoom"),
+    Offering.Delivery.IN_PERSON: _lazy("In person"),
+    Offering.Delivery.HYBRID: _lazy("Live, interactive, in person and via Zoom"),
+}
+
+
+def certificate_missing_items(
+    certificate: Certificate, *, provider_missing: list[CertificateItem] | None = None
+) -> list[CertificateItem]:
+    """The items the certificate's credit type requires that it would lack, in the order the
+    credit type lists them. `provider_missing` is what the credit type itself lacks, when the
+    caller knows it already."""
+    credit_type = certificate.credit_type
+    if provider_missing is None:
+        provider_missing = credit_type_missing_items(credit_type)
+    missing = []
+    for item in credit_type.required_items:
+        if item in PROVIDER_FIELDS:
+            if item in provider_missing:
+                missing.append(item)
+        elif not str(getattr(certificate, SNAPSHOT_FIELDS[item]) or "").strip():
+            missing.append(item)
+    return missing
+
+
+def _refused_for_missing(credit_type: CreditType, missing: list[CertificateItem]) -> str:
+    """ "BRN certificate refused: provider address missing, signature missing." """
+    return _("%(name)s certificate refused: %(items)s.") % {
+        "name": credit_type.short_name,
+        "items": items_missing_text(missing, unit=credit_type.unit),
+    }
+
+
+def _credits(enrolment: Enrolment, offering_credits: dict):
+    """The CE credits the enrolment's course carries for its credit type, or None.
     `offering_credits` maps (offering id, credit type id) to the credits the offering carries."""
+    credits = offering_credits.get((enrolment.session.offering_id, enrolment.credit_type_id))
+    if credits is not None:
+        return credits
+    if enrolment.order_line_id and enrolment.order_line.ce_credits:
+        return enrolment.order_line.ce_credits
+    return None
+
+
+def _check_ce(
+    enrolment: Enrolment,
+    certificate: Certificate,
+    profile: TraineeProfile | None,
+    provider_missing: dict,
+) -> None:
+    """Every condition of a CE certificate: the credit type usable and every item it requires
+    on the certificate, the trainee's license details, the evaluation submitted, credits.
+    `provider_missing` memoises what each credit type lacks, across a roster."""
     credit_type = enrolment.credit_type
     if credit_type is None:
         raise CertificateRefused(_("This registration has no CE credit."))
     if credit_type.expired:
         raise CertificateRefused(_expired_message(credit_type))
-    if credit_type.code == "brn" and not credit_type.signature:
-        raise CertificateRefused(
-            _(
-                "No BRN certificate can be issued until the provider's signature image is "
-                "set on the %(name)s credit type."
-            )
-            % {"name": credit_type.name}
-        )
+    if credit_type.pk not in provider_missing:
+        provider_missing[credit_type.pk] = credit_type_missing_items(credit_type)
+    missing = certificate_missing_items(
+        certificate, provider_missing=provider_missing[credit_type.pk]
+    )
+    if missing:
+        raise CertificateRefused(_refused_for_missing(credit_type, missing))
     if profile is None or not profile.is_complete:
         raise CertificateRefused(
             _(
@@ -145,15 +210,11 @@ def _ce_credits(enrolment: Enrolment, profile: TraineeProfile | None, offering_c
         raise CertificateRefused(
             _("The CE certificate is issued once the trainee submits the course evaluation.")
         )
-    credits = offering_credits.get((enrolment.session.offering_id, credit_type.pk))
-    if credits is not None:
-        return credits
-    if enrolment.order_line_id and enrolment.order_line.ce_credits:
-        return enrolment.order_line.ce_credits
-    raise CertificateRefused(
-        _("%(course)s carries no %(credit)s.")
-        % {"course": enrolment.session.offering.label, "credit": credit_type.name}
-    )
+    if certificate.credits is None:
+        raise CertificateRefused(
+            _("%(course)s carries no %(credit)s.")
+            % {"course": enrolment.session.offering.label, "credit": credit_type.name}
+        )
 
 
 def _log(certificate: Certificate, *, by, action: str, message: str) -> None:
@@ -186,40 +247,54 @@ class Issuance:
 
 
 def _new_certificate(
-    enrolment: Enrolment, kind: str, *, version: int, offering_credits: dict, now: datetime
+    enrolment: Enrolment,
+    kind: str,
+    *,
+    version: int,
+    offering_credits: dict,
+    provider_missing: dict,
+    now: datetime,
 ) -> Certificate:
     """The certificate this enrolment earns, snapshotting what it certifies; refused (with
     the reason) when a condition does not hold."""
     _check_attended(enrolment, now)
     profile = _profile(enrolment)
-    if profile is None or not profile.legal_name.strip():
-        raise CertificateRefused(
-            _("The trainee has not given their legal name yet: their profile needs it.")
+    session = enrolment.session
+    offering = session.offering
+    license_type, credentials = "", ""
+    if profile is not None:
+        if profile.profession and profile.profession != Profession.OTHER:
+            license_type = str(Profession(profile.profession).label)
+        credentials = credentials_after_name(
+            credentials=profile.credentials, profession=profile.profession
         )
-    credit_type, credits = None, None
-    if kind == Certificate.Kind.CE:
-        credits = _ce_credits(enrolment, profile, offering_credits)
-        credit_type = enrolment.credit_type
-    offering = enrolment.session.offering
-    license_type = ""
-    if profile.profession and profile.profession != Profession.OTHER:
-        license_type = str(Profession(profile.profession).label)
-    return Certificate(
+    ce = kind == Certificate.Kind.CE
+    certificate = Certificate(
         enrolment=enrolment,
         trainee=enrolment.trainee,
         kind=kind,
-        credit_type=credit_type,
-        credits=credits,
+        credit_type=enrolment.credit_type if ce else None,
+        credits=_credits(enrolment, offering_credits) if ce and enrolment.credit_type else None,
         hours=offering.hours,
-        legal_name=profile.legal_name.strip(),
+        legal_name=" ".join(profile.legal_name.split()) if profile else "",
+        credentials=credentials,
         license_type=license_type,
-        license_number=profile.license_number,
-        license_state=profile.license_state,
-        course_title=offering.display_title,
-        session_dates=session_dates_text(enrolment.session),
+        license_number=profile.license_number.strip() if profile else "",
+        license_state=profile.license_state if profile else "",
+        course_title=offering.display_title.strip(),
+        session_dates=session_dates_text(session),
+        session_times=format_session_times(session.starts_at, session.ends_at),
+        delivery_format=str(DELIVERY_FORMATS.get(offering.delivery, "")),
         version=version,
         issued_at=now,
     )
+    if ce:
+        _check_ce(enrolment, certificate, profile, provider_missing)
+    if not certificate.legal_name:
+        raise CertificateRefused(
+            _("The trainee has not given their legal name yet: their profile needs it.")
+        )
+    return certificate
 
 
 def certificates_issue(
@@ -271,6 +346,7 @@ def certificates_issue(
             )
         }
         new: list[Certificate] = []
+        provider_missing: dict = {}
         for enrolment in enrolments:
             kinds_here = wanted or [Certificate.Kind.ATTENDANCE] + (
                 [Certificate.Kind.CE] if enrolment.credit_type_id else []
@@ -287,6 +363,7 @@ def certificates_issue(
                             kind,
                             version=versions.get((enrolment.pk, kind), 0) + 1,
                             offering_credits=offering_credits,
+                            provider_missing=provider_missing,
                             now=now,
                         )
                     )
@@ -365,33 +442,41 @@ def certificate_reissue(
                 _("Only a valid certificate can be corrected: this one is %(status)s.")
                 % {"status": old.get_status_display().lower()}
             )
-        if old.credit_type_id and old.credit_type.expired:
-            raise CertificateRefused(_expired_message(old.credit_type))
-        old.status = Certificate.Status.SUPERSEDED
-        old.save(update_fields=["status"])
         version = (
             Certificate.objects.filter(enrolment_id=old.enrolment_id, kind=old.kind).aggregate(
                 last=Max("version")
             )["last"]
             + 1
         )
-        new = Certificate.objects.create(
+        new = Certificate(
             enrolment_id=old.enrolment_id,
             trainee_id=old.trainee_id,
             kind=old.kind,
-            credit_type_id=old.credit_type_id,
+            credit_type=old.credit_type,
             credits=old.credits,
             hours=old.hours,
             legal_name=legal_name,
+            credentials=old.credentials,
             license_type=old.license_type,
             license_number=old.license_number,
             license_state=old.license_state,
             course_title=old.course_title,
             session_dates=old.session_dates,
+            session_times=old.session_times,
+            delivery_format=old.delivery_format,
             version=version,
             supersedes=old,
             issued_at=now,
         )
+        if old.credit_type_id:
+            if old.credit_type.expired:
+                raise CertificateRefused(_expired_message(old.credit_type))
+            missing = certificate_missing_items(new)
+            if missing:
+                raise CertificateRefused(_refused_for_missing(old.credit_type, missing))
+        old.status = Certificate.Status.SUPERSEDED
+        old.save(update_fields=["status"])
+        new.save()
         _log(
             new,
             by=by,
@@ -526,7 +611,6 @@ def certificate_message(certificate: Certificate, pdf: bytes | None = None) -> E
         "name": _certificate_name(certificate),
         "verify_url": verification_url(certificate),
         "my_trainings_url": settings.SITE_URL + reverse("registration:my_trainings"),
-        "is_brn": bool(certificate.credit_type_id and certificate.credit_type.code == "brn"),
         "site": SiteSettings.current(),
     }
     text = render_to_string("certificates/emails/certificate.txt", context)

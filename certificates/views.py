@@ -41,9 +41,13 @@ def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
 def transcript(request: HttpRequest) -> HttpResponse:
     """The signed-in trainee's CE transcript."""
     profile = profile_of(request.user)
+    certificates = list(selectors.trainee_ce_certificates(trainee=request.user))
     pdf = rendering.transcript_pdf(
-        legal_name=profile.legal_name if profile and profile.legal_name else request.user.email,
-        certificates=list(selectors.trainee_ce_certificates(trainee=request.user)),
+        legal_name=selectors.transcript_name(
+            certificates=certificates,
+            fallback=profile.legal_name if profile and profile.legal_name else request.user.email,
+        ),
+        certificates=certificates,
         now=timezone.now(),
     )
     return _pdf_response(pdf, "polaris-ce-transcript.pdf")

@@ -163,8 +163,10 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# The site's public address, for links in emails and calendar files.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The site's public address, for links in emails, calendar files and certificates' QR codes
+# (`manage.py check` warns when production keeps the default).
+SITE_URL_DEFAULT = "http://127.0.0.1:8000"
+SITE_URL = env.str("SITE_URL", default=SITE_URL_DEFAULT).rstrip("/")
 
 # How long an approved experiential intake lets the trainee register.
 INTAKE_APPROVAL_DAYS = env.int("INTAKE_APPROVAL_DAYS", default=365)

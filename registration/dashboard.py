@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, F, Q, Sum
 
 from catalog.models import Offering, Session
+from catalog.selectors import BlockedCreditType, credit_types_blocked
 
 from .models import Enrolment, Order, OrderLine
 from .selectors import sessions_with_roster_counts
@@ -24,6 +25,7 @@ class OfferingRevenue:
 @dataclass(frozen=True)
 class Dashboard:
     season: int
+    certificates_blocked: list[BlockedCreditType]
     upcoming: list[Session]
     offline_pending: list[Order]
     flagged: list[Order]
@@ -114,6 +116,7 @@ def dashboard(*, now: datetime, season: int) -> Dashboard:
     )
     return Dashboard(
         season=season,
+        certificates_blocked=credit_types_blocked(),
         upcoming=upcoming,
         offline_pending=offline_pending,
         flagged=flagged,

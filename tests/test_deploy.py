@@ -1,6 +1,7 @@
 """Production settings pass Django's deployment checks with no warning, and their responses
 carry HSTS, the CSP and secure cookies."""
 
+import io
 import os
 import runpy
 import secrets
@@ -11,21 +12,30 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from tests.factories import UserFactory
 
 
-def _check_deploy(tmp_path: Path, **environment) -> subprocess.CompletedProcess:
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DEBUG": "0",
         "HTTPS": "1",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "trainings.polarisinsight.example",
+        "SITE_URL": "https://trainings.polarisinsight.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        **extra,
     }
-    env.pop("TRUSTED_PROXY_COUNT", None)
-    env.update(environment)
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "TRUSTED_PROXY_COUNT"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
@@ -37,15 +47,61 @@ def _check_deploy(tmp_path: Path, **environment) -> subprocess.CompletedProcess:
 
 
 def test_check_deploy_has_no_warnings(tmp_path: Path):
-    result = _check_deploy(tmp_path, TRUSTED_PROXY_COUNT="1")
+    result = check_deploy(
+        production_env(
+            tmp_path,
+            STRIPE_SECRET_KEY="sk_live_example",
+            STRIPE_WEBHOOK_SECRET="whsec_example",
+            TRUSTED_PROXY_COUNT="1",
+        )
+    )
+
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_check_deploy_asks_for_the_proxy_count_behind_https(tmp_path: Path):
-    result = _check_deploy(tmp_path)
+    result = check_deploy(production_env(tmp_path))
     assert result.returncode != 0
-    assert "polaris.W001" in result.stderr and "TRUSTED_PROXY_COUNT" in result.stderr
+    assert "polaris.W003" in result.stderr and "TRUSTED_PROXY_COUNT" in result.stderr
+
+
+def test_check_deploy_reports_stripe_without_webhook_secret_and_the_default_site_url(
+    tmp_path: Path,
+):
+    env = production_env(tmp_path, STRIPE_SECRET_KEY="sk_live_example", TRUSTED_PROXY_COUNT="1")
+    del env["SITE_URL"]
+
+    result = check_deploy(env)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "(polaris.W001) STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is empty" in output
+    assert "(polaris.W002) SITE_URL is left at its default" in output
+    assert "System check identified 2 issues" in output
+
+
+@pytest.mark.django_db
+def test_check_deploy_on_the_seed_catalog_reports_only_the_brn_items_staff_must_enter(
+    settings, monkeypatch
+):
+    for name, value in _production_security_settings(monkeypatch).items():
+        setattr(settings, name, value)
+    settings.DEBUG = False
+    settings.SECRET_KEY = secrets.token_urlsafe(64)
+    settings.ALLOWED_HOSTS = ["trainings.polarisinsight.example"]
+    settings.SITE_URL = "https://trainings.polarisinsight.example"
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
+
+    with pytest.raises(SystemCheckError) as reported:
+        call_command("check", "--deploy", "--fail-level", "WARNING", stdout=io.StringIO())
+
+    output = str(reported.value)
+    assert (
+        "(catalog.W001) BRN certificates would be refused: provider address missing, "
+        "signature missing." in output
+    )
+    assert "System check identified 1 issue" in output
 
 
 def _production_security_settings(monkeypatch) -> dict:

@@ -134,3 +134,21 @@ def test_site_settings_are_for_superusers_only(client, django_user_model):
     login_staff(client, staff)
     settings_row = SiteSettings.objects.get()
     assert client.get(change_url(settings_row)).status_code == 403
+
+
+def test_credit_type_page_says_what_blocks_its_certificates_and_saves_unchanged(staff):
+    brn = CreditType.objects.get(code="brn")
+    page = staff.get(change_url(brn)).content.decode()
+    assert "Blocked: provider address missing, signature missing" in page
+
+    items = set(brn.certificate_items)
+    data = admin_form_data(staff, change_url(brn))
+    assert "provider_address" in data["certificate_items"]
+    data["provider_address"] = "2201 Broadway\nOakland, CA 94612"
+    response = staff.post(change_url(brn), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    brn.refresh_from_db()
+    assert brn.provider_address.splitlines() == ["2201 Broadway", "Oakland, CA 94612"]
+    assert set(brn.certificate_items) == items
+    assert "Blocked: signature missing" in staff.get(change_url(brn)).content.decode()

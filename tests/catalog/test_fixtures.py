@@ -328,6 +328,47 @@ def test_credit_types_carry_the_sponsor_statements(loaded):
     assert not apa.expired and not brn.expired
 
 
+def test_credit_types_declare_what_their_certificates_carry_and_how_they_look(loaded):
+    apa, brn = CreditType.objects.all()
+    assert apa.certificate_layout == "sponsor"
+    assert set(apa.certificate_items) == {
+        "provider_name",
+        "statement",
+        "licensee_name",
+        "license_type",
+        "license_number",
+        "course_title",
+        "date",
+        "credits",
+    }
+    assert brn.certificate_layout == "provider"
+    assert brn.retention_statement == (
+        "This document must be retained by the licensee for a period of four years after the "
+        "course concludes."
+    )
+    # The seed gives no address for SCRC: it stays empty until staff enter it.
+    assert brn.provider_address == ""
+    assert "provider_address" in brn.certificate_items
+
+
+def test_loading_again_keeps_the_provider_address_staff_entered(loaded):
+    brn = CreditType.objects.get(code="brn")
+    brn.provider_address = "2201 Broadway, Oakland, CA 94612"
+    brn.save()
+
+    catalog_load_file(path=CATALOG_PATH, update=True)
+
+    brn.refresh_from_db()
+    assert brn.provider_address == "2201 Broadway, Oakland, CA 94612"
+
+
+def test_an_unknown_certificate_item_is_refused(loaded):
+    data = {"credit_types": [{"code": "apa", "certificate_items": ["provider_name", "logo"]}]}
+
+    with pytest.raises(CatalogDataError, match="unknown certificate items: logo"):
+        catalog_load(data=data)
+
+
 def test_full_training_bundle_costs_2550_for_the_seven_modules(loaded):
     bundle = Bundle.objects.get(slug="full-training")
     assert bundle.title == "Full KAP Training: Modules 1–7"

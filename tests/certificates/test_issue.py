@@ -16,7 +16,7 @@ from certificates.services import (
     certificate_revoke,
     certificates_issue_for_enrolment,
 )
-from registration.models import Enrolment, OrderEvent
+from registration.models import Enrolment, OrderEvent, TraineeProfile
 from registration.services.staff import order_refund_by_staff, registration_manual
 
 from .conftest import AFTER, JUNE_21, LICENSES, submit_evaluation
@@ -90,8 +90,13 @@ def test_ce_certificate_needs_ce_bought_and_a_complete_profile(attended, apa, ma
     incomplete = attended(credit_type=apa, trainee=make_trainee(complete=False))
     submit_evaluation(incomplete)
 
+    no_state = attended(credit_type=apa)
+    TraineeProfile.objects.filter(user=no_state.trainee).update(license_state="")
+    submit_evaluation(no_state)
+
     assert refusal(no_ce, CE) == "This registration has no CE credit."
-    assert "license details" in refusal(incomplete, CE)
+    assert refusal(incomplete, CE) == "APA certificate refused: license number missing."
+    assert "license details" in refusal(no_state, CE)
     # Their attendance is still certified.
     assert certificate_issue(enrolment=incomplete, kind=ATTENDANCE, now=AFTER).pk
 

@@ -6,17 +6,20 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
 from pypdf import PdfReader
 
-from catalog.models import CreditType, OfferingCredit
+from catalog.models import CreditType, OfferingCredit, SiteSettings
 from certificates.models import Certificate
 from certificates.rendering import certificate_html, certificate_pdf, qr_data_uri
 from certificates.services import certificate_issue, verification_url
 from polaris import pdf as polaris_pdf
 from polaris.pdf import render_pdf, static_base_url
+from registration.models import TraineeProfile
 from tests.factories import CreditTypeFactory
 
-from .conftest import AFTER, LICENSES, pdf_text, submit_evaluation
+from .conftest import AFTER, LICENSES, pdf_text, png_image, submit_evaluation
 
 APA_STATEMENT = (
     "Polaris Insight Center is approved by the American Psychological Association to sponsor "
@@ -51,10 +54,13 @@ def test_certificate_of_attendance_shows_who_what_when_and_its_code(attended, ma
     for expected in (
         "Polaris Insight Center",
         "Certificate of Attendance",
-        "Dr. Amelia Ortiz-Baker",
+        "Dr. Amelia Ortiz-Baker, MD",
         COURSE,
-        "Mon, Jun 21, 2027",
+        "Date Mon, Jun 21, 2027",
+        "Time 9:00 AM – 5:00 PM PT",
+        "Format Live, interactive, via Zoom",
         "Training hours 8",
+        "Jana Adamova, Training Coordinator",
         certificate.code,
         verification_url(certificate),
     ):
@@ -103,25 +109,42 @@ def test_brn_certificate_carries_every_item_of_1458b(attended, brn):
     certificate = issue(attended(credit_type=brn, profession="rn"), Certificate.Kind.CE)
     reader, text = read(certificate)
 
+    # Each item the BRN credit type requires, as the certificate prints it.
+    printed = {
+        "provider_name": "Spiritual Competency Resource Center",
+        "provider_address": "2201 Broadway, Oakland, CA 94612",
+        "provider_number": "Provider number CEP16887",
+        "licensee_name": f"{certificate.legal_name}, RN",
+        "license_number": f"License {LICENSES['rn']}",
+        "course_title": COURSE,
+        "credits": "BRN contact hours 8",
+        "date": "Date Mon, Jun 21, 2027",
+        "retention_statement": FOUR_YEARS,
+        "signature": "Jane Rowan, RN, Director of Continuing Education",
+    }
+    assert set(printed) == set(brn.certificate_items)
+    for item in brn.certificate_items:
+        assert printed[item] in text, item
     assert len(reader.pages) == 1
-    assert certificate.legal_name in text
-    assert f"RN license number {LICENSES['rn']}" in text
-    assert COURSE in text
-    assert "Spiritual Competency Resource Center" in text
-    assert "2201 Broadway, Oakland, CA 94612" in text
-    assert "CEP16887" in text
-    assert "Mon, Jun 21, 2027" in text
-    assert "Contact hours 8" in text
-    assert "Jane Rowan, RN, Director of Continuing Education" in text
-    assert FOUR_YEARS in text
     assert " ".join(brn.statement.split()) in text
-    # The provider's signature image is on the page (the QR code is drawn as vectors).
-    assert len(reader.pages[0].images) == 1
+    # The provider's signature is the one raster image on the page (the QR code and the seal
+    # are vectors), as uploaded.
+    [signature] = reader.pages[0].images
+    assert signature.image.size == Image.open(io.BytesIO(png_image())).size
 
 
-def test_a_credit_type_without_a_layout_of_its_own_gets_the_generic_ce_certificate(
-    attended, course
-):
+def test_the_brn_certificate_is_headed_with_the_provider_not_the_center(attended, brn):
+    certificate = issue(attended(credit_type=brn, profession="rn"), Certificate.Kind.CE)
+    _, text = read(certificate)
+
+    heading = text[: text.index("Continuing Education Certificate")]
+    assert "SPIRITUAL COMPETENCY RESOURCE CENTER" in heading
+    assert "CEP16887" in heading and "2201 Broadway, Oakland, CA 94612" in heading
+    assert "Polaris" not in heading.upper()
+    assert "In co-sponsorship with Polaris Insight Center" in text
+
+
+def test_a_new_credit_type_prints_its_provider_and_credits_in_the_sponsor_layout(attended, course):
     ancc = CreditTypeFactory(
         code="ancc",
         name="ANCC contact hours",
@@ -137,9 +160,106 @@ def test_a_credit_type_without_a_layout_of_its_own_gets_the_generic_ce_certifica
     _, text = read(certificate)
 
     assert "ANCC contact hours" in text
-    assert "Contact hours 6" in text
-    assert "P0123" in text
+    assert "ANCC contact hours 6" in text
+    assert "Example Nursing Provider · Provider number P0123" in text
     assert "Example Nursing Provider is accredited to provide these contact hours." in text
+
+
+LONG_NAME = "Maria Guadalupe Fernández-Castellanos de la Vega y Montoya-Abernathy " * 3
+LONG_TITLE = (
+    "Advanced Workshop on Focused Clinical Issues in Ketamine-Assisted Psychotherapy: "
+    "Attachment, Countertransference, Group and Virtual Practice, Substance Misuse, PTSD, "
+    "and the Integration of Spiritual Experiences in Treatment"
+)
+
+
+@pytest.mark.parametrize("kind", ["attendance", "apa", "brn"])
+def test_every_kind_stays_one_letter_landscape_page_with_a_long_name_and_title(
+    kind, attended, make_trainee, apa, brn, course
+):
+    name = LONG_NAME[:200].strip()
+    title = LONG_TITLE[:200]
+    course.offering.title = title
+    course.offering.save()
+    profession = {"attendance": "md", "apa": "lmft", "brn": "rn"}[kind]
+    enrolment = attended(
+        trainee=make_trainee(legal_name=name, profession=profession),
+        credit_type={"attendance": None, "apa": apa, "brn": brn}[kind],
+    )
+    certificate = issue(
+        enrolment, Certificate.Kind.ATTENDANCE if kind == "attendance" else Certificate.Kind.CE
+    )
+    reader, text = read(certificate)
+
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (792, 612)
+    assert " ".join(title.split()) in text
+    assert name.split()[0] in text and certificate.code in text
+    assert verification_url(certificate) in text
+
+
+def test_the_name_carries_the_credentials_the_trainee_gave(attended, make_trainee, apa):
+    trainee = make_trainee(legal_name="Dana Cho")
+    TraineeProfile.objects.filter(user=trainee).update(credentials="PsyD")
+    certificate = issue(attended(trainee=trainee, credit_type=apa), Certificate.Kind.CE)
+    _, text = read(certificate)
+
+    assert certificate.credentials == "PsyD"
+    assert "Dana Cho, PsyD" in text
+
+
+def test_an_in_person_course_says_so(attended, course):
+    course.offering.delivery = "in_person"
+    course.offering.save()
+    certificate = issue(attended(), Certificate.Kind.ATTENDANCE)
+    _, text = read(certificate)
+
+    assert "Format In person" in text
+
+
+def test_without_a_logo_the_center_is_set_as_a_text_mark_and_with_one_its_logo_is_printed(
+    attended,
+):
+    site = SiteSettings.objects.get()
+    certificate = issue(attended(), Certificate.Kind.ATTENDANCE)
+    reader, text = read(certificate)
+
+    assert text.startswith("POLARIS INSIGHT CENTER Certificate of Attendance")
+    assert len(reader.pages[0].images) == 0
+
+    logo = Image.new("RGB", (600, 180), "#14325c")
+    buffer = io.BytesIO()
+    logo.save(buffer, "PNG")
+    site.logo.save("logo.png", ContentFile(buffer.getvalue()))
+    reader, text = read(certificate)
+
+    [printed] = reader.pages[0].images
+    assert printed.image.size == (600, 180)
+    assert text.startswith("Certificate of Attendance")
+    assert "Polaris Insight Center certifies the attendance" in text
+
+
+def test_certificates_of_attendance_carry_the_centers_signatory_and_signature(attended):
+    site = SiteSettings.objects.get()
+    site.certificate_signatory = "Jana Adamova, MA, Training Coordinator"
+    site.certificate_signature.save("signature.png", ContentFile(png_image()))
+    certificate = issue(attended(), Certificate.Kind.ATTENDANCE)
+    reader, text = read(certificate)
+
+    assert "Jana Adamova, MA, Training Coordinator Polaris Insight Center" in text
+    [signature] = reader.pages[0].images
+    assert signature.image.size == Image.open(io.BytesIO(png_image())).size
+
+
+def test_an_apa_certificate_carries_the_credit_types_signatory(attended, apa):
+    apa.signatory = "Harvey Schwartz, PhD, CE Director"
+    apa.signature.save("signature.png", ContentFile(png_image()))
+    certificate = issue(attended(credit_type=apa), Certificate.Kind.CE)
+    reader, text = read(certificate)
+
+    assert "Harvey Schwartz, PhD, CE Director Polaris Insight Center" in text
+    assert len(reader.pages[0].images) == 1
 
 
 def test_the_qr_code_links_to_the_public_verification_page(attended, settings):

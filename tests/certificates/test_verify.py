@@ -17,7 +17,7 @@ from certificates.services import (
     certificate_revoke,
     certificates_issue_for_enrolment,
 )
-from registration.models import Enrolment
+from registration.models import Enrolment, TraineeProfile
 from registration.services.staff import registration_manual
 from tests.factories import (
     CreditTypeFactory,
@@ -220,6 +220,30 @@ def test_the_ce_transcript_lists_every_ce_certificate_with_totals(
     assert "Advanced Clinical Issues in KAP" in transcript
     assert "APA CE 15.5 CE credits" in transcript
     assert "NBCC CE 3 CE hours" in transcript
+
+
+def test_the_transcript_carries_the_name_of_the_latest_certificate_not_the_profiles(
+    client, attended, apa, admin_user
+):
+    enrolment = attended(credit_type=apa)
+    trainee = enrolment.trainee
+    TraineeProfile.objects.filter(user=trainee).update(legal_name="Dana Cho")
+    submit_evaluation(enrolment)
+    issued = certificate_issue(enrolment=enrolment, kind=CE, now=AFTER)
+    # The trainee edits the profile later: issued certificates keep the name they carry.
+    TraineeProfile.objects.filter(user=trainee).update(legal_name="D. Cho (new account name)")
+    client.force_login(trainee)
+
+    transcript = pdf_text(client.get("/certificates/transcript.pdf").content)
+
+    assert "Dana Cho" in transcript
+    assert "new account name" not in transcript
+
+    certificate_reissue(certificate=issued, legal_name="Dana Cho-Park", by=admin_user, now=AFTER)
+    transcript = pdf_text(client.get("/certificates/transcript.pdf").content)
+
+    assert "Dana Cho-Park" in transcript
+    assert "new account name" not in transcript
 
 
 def test_the_transcript_needs_a_signed_in_trainee(client, db):

@@ -1,0 +1,75 @@
+"""`manage.py check` warns about what would break in production without an error: a credit type
+whose certificates would be refused, Stripe without its webhook secret, SITE_URL left at its
+default outside debug."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from catalog.models import CreditType
+
+
+def check_output() -> str:
+    """What `manage.py check` prints, warnings included."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", stdout=out, stderr=err)
+    return out.getvalue() + err.getvalue()
+
+
+@pytest.fixture
+def production_urls(settings):
+    settings.DEBUG = False
+    settings.SITE_URL = "https://trainings.polarisinsight.example"
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+
+@pytest.mark.django_db
+def test_a_credit_type_missing_required_items_is_reported(production_urls):
+    output = check_output()
+
+    assert "catalog.W001" in output
+    assert (
+        "BRN certificates would be refused: provider address missing, signature missing" in output
+    )
+    assert "APA certificates" not in output
+
+
+@pytest.mark.django_db
+def test_a_complete_credit_type_is_not_reported(production_urls):
+    from django.core.files.base import ContentFile
+
+    from tests.certificates.conftest import png_image
+
+    brn = CreditType.objects.get(code="brn")
+    brn.provider_address = "2201 Broadway, Oakland, CA 94612"
+    brn.signature.save("signature.png", ContentFile(png_image()))
+
+    assert "System check identified no issues" in check_output()
+
+
+@pytest.mark.django_db
+def test_a_stripe_key_without_a_webhook_secret_is_reported(production_urls, settings):
+    settings.STRIPE_SECRET_KEY = "sk_live_example"
+
+    output = check_output()
+
+    assert "polaris.W001" in output
+    assert "STRIPE_WEBHOOK_SECRET" in output
+
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_example"
+    assert "polaris.W001" not in check_output()
+
+
+@pytest.mark.django_db
+def test_site_url_left_at_its_default_without_debug_is_reported(production_urls, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+
+    output = check_output()
+
+    assert "polaris.W002" in output
+    assert "SITE_URL" in output
+
+    settings.DEBUG = True
+    assert "polaris.W002" not in check_output()
