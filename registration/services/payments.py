@@ -388,7 +388,9 @@ HANDLED_EVENTS = {
 
 def webhook_handle(*, payload: bytes, signature: str) -> str:
     """Verify, de-duplicate and act on one webhook event. Raises WebhookRejected for a bad
-    signature; any other error propagates (a 500), so that Stripe retries the event.
+    signature; any other error propagates (a 500), so that Stripe retries the event. An
+    event about a Checkout Session or payment the site did not make (another integration on
+    the account, or an id Stripe does not know) is acknowledged, logged, and changes nothing.
 
     Returns what was done ("ignored", "replayed", "handled").
     """
@@ -403,6 +405,16 @@ def webhook_handle(*, payload: bytes, signature: str) -> str:
         return "replayed"
     if event.type not in HANDLED_EVENTS:
         return "ignored"
+    if not _concerns_an_order(event):
+        logger.warning(
+            "Stripe event %s (%s) about %s %s concerns no order of this site: acknowledged, "
+            "nothing changed",
+            event.id,
+            event.type,
+            getattr(event.data.object, "object", ""),
+            getattr(event.data.object, "id", ""),
+        )
+        return "ignored"
     try:
         _dispatch(event)
     except Exception:
@@ -410,6 +422,21 @@ def webhook_handle(*, payload: bytes, signature: str) -> str:
         StripeEvent.objects.filter(event_id=event.id).delete()
         raise
     return "handled"
+
+
+def _concerns_an_order(event) -> bool:
+    """Whether the event's Checkout Session, or the payment its refund is for, is an order's
+    (as the signed payload names it; what happened is then asked of Stripe's API)."""
+    obj = event.data.object
+    if event.type.startswith("checkout.session."):
+        return Order.objects.filter(stripe_checkout_session_id=getattr(obj, "id", "")).exists()
+    payment_intent = getattr(obj, "payment_intent", None)
+    if payment_intent is not None and not isinstance(payment_intent, str):
+        payment_intent = getattr(payment_intent, "id", None)
+    return (
+        bool(payment_intent)
+        and Order.objects.filter(stripe_payment_intent_id=payment_intent).exists()
+    )
 
 
 def _dispatch(event) -> None:
