@@ -1,8 +1,9 @@
 """Django's Redis cache, keeping one redis client per connection pool, and serving pages from
-the database rather than failing while Redis is unreachable.
+the database rather than failing or waiting while Redis is unreachable or hung.
 """
 
 import logging
+import time
 
 import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -14,7 +15,10 @@ logger = logging.getLogger(__name__)
 _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # Without timeouts a Redis that stops answering (rather than refusing) would hang requests.
-_SOCKET_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+_SOCKET_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+# Once a call has timed out, the next ones don't wait on Redis again for this long: a page
+# makes several cache calls, and each would otherwise cost the whole timeout.
+UNANSWERED_PAUSE_SECONDS = 5.0
 
 
 class _ReusingClient(RedisCacheClient):
@@ -35,17 +39,23 @@ class _ReusingClient(RedisCacheClient):
 class RedisCache(DjangoRedisCache):
     """While Redis is unreachable, behaves as Django's DummyCache: every read is a miss and
     every write is dropped, so callers fall back to the database (and rate limits let
-    requests through) instead of answering 500."""
+    requests through) instead of answering 500. After a call timed out (Redis hung), calls
+    are misses at once for UNANSWERED_PAUSE_SECONDS."""
 
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = _ReusingClient
         self._options = {**_SOCKET_OPTIONS, **self._options}
+        self._unanswered_until = 0.0
 
     def _degrading(self, operation: str, fallback, *args):
+        if time.monotonic() < self._unanswered_until:
+            return fallback
         try:
             return getattr(super(), operation)(*args)
         except _UNREACHABLE as error:
+            if isinstance(error, redis.exceptions.TimeoutError):
+                self._unanswered_until = time.monotonic() + UNANSWERED_PAUSE_SECONDS
             logger.warning("Redis cache unreachable, %s treated as a miss: %s", operation, error)
             return fallback
 
@@ -71,11 +81,10 @@ class RedisCache(DjangoRedisCache):
         return self._degrading("has_key", False, key, version)
 
     def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version)
-        except _UNREACHABLE as error:
-            logger.warning("Redis cache unreachable, incr treated as a miss: %s", error)
-            raise ValueError(f"Key '{key}' not found") from error
+        value = self._degrading("incr", None, key, delta, version)
+        if value is None:  # unreachable: as if the key were missing
+            raise ValueError(f"Key '{key}' not found")
+        return value
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._degrading("set_many", list(data), data, timeout, version)

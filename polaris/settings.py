@@ -123,6 +123,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 100
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # A Redis that is down or hung must not hold a request: sending a task connects once (no
+    # retries: max_retries), gives up within half a second, and what it was for is left to
+    # the beat sweeps (the outbox). The worker's consumer connects with its own retries, and
+    # its BRPOP waits are not socket reads, so these timeouts don't cut them short.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_timeout": 0.5,
+        "socket_connect_timeout": 0.5,
+        "max_retries": 0,
+    }
+    CELERY_TASK_PUBLISH_RETRY = False
 else:
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed"):

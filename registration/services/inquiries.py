@@ -11,6 +11,7 @@ from catalog.models import SiteSettings
 
 from ..models import Inquiry, InquiryRecipient, InquiryTopic
 from .emails import email_queue
+from .submissions import submission_record
 
 INQUIRIES_PER_HOUR = 5
 
@@ -38,10 +39,27 @@ def inquiry_rate_take(*, address: str, now: datetime) -> bool:
 
 
 def inquiry_submit(
-    *, topic: InquiryTopic, name: str, email: str, message: str, now: datetime
-) -> Inquiry:
-    """Store the inquiry, email it to the topic's recipient and acknowledge it to the visitor."""
+    *,
+    topic: InquiryTopic,
+    name: str,
+    email: str,
+    message: str,
+    now: datetime,
+    submission: str = "",
+) -> Inquiry | None:
+    """Store the inquiry, email it to the topic's recipient and acknowledge it to the visitor.
+
+    None if the same form (its `submission` token, the same values) was sent already: the
+    visitor's retry stores and sends nothing more.
+    """
     with transaction.atomic():
+        if not submission_record(
+            form="inquiry",
+            token=submission,
+            values={"topic": topic, "name": name, "email": email, "message": message},
+            now=now,
+        ):
+            return None
         inquiry = Inquiry.objects.create(
             topic=topic, name=name.strip(), email=email.strip(), message=message, created_at=now
         )

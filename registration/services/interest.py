@@ -13,21 +13,31 @@ from catalog.models import Offering, Session
 
 from ..models import InterestNotification, InterestSignup
 from .emails import email_queue
+from .submissions import submission_record
 
 
 class InterestLinkRefused(Exception):
     """The link cannot be used; the message says why, for the person holding it."""
 
 
-def interest_signup(*, offering: Offering, name: str, email: str, now: datetime) -> InterestSignup:
+def interest_signup(
+    *, offering: Offering, name: str, email: str, now: datetime, submission: str = ""
+) -> InterestSignup:
     """Put `email` on the offering's list, unconfirmed, and email the confirmation link.
 
     Signing up again while unconfirmed sends the link again; once confirmed, nothing happens
-    (the page says the same either way, so it tells nobody who is on the list).
+    (the page says the same either way, so it tells nobody who is on the list). The same form
+    sent twice (its `submission` token, the same values) sends the link once.
     """
     email = email.strip().lower()
     name = name.strip()
     with transaction.atomic():
+        new = submission_record(
+            form="interest",
+            token=submission,
+            values={"offering": offering.pk, "name": name, "email": email},
+            now=now,
+        )
         signup = (
             InterestSignup.objects.select_for_update()
             .filter(offering=offering, email=email, unsubscribed_at__isnull=True)
@@ -43,7 +53,8 @@ def interest_signup(*, offering: Offering, name: str, email: str, now: datetime)
                 return InterestSignup.objects.get(
                     offering=offering, email=email, unsubscribed_at__isnull=True
                 )
-        if signup.confirmed_at is None:
+            new = True
+        if new and signup.confirmed_at is None:
             email_queue(kind="interest_confirm", to=email, interest_signup=signup)
     return signup
 
