@@ -413,3 +413,24 @@ def test_a_completed_checkout_the_site_never_created_is_acknowledged_and_changes
     assert Payment.objects.count() == 0
     assert not Order.objects.exclude(pk=pending.pk).exists()
     assert not mailoutbox
+
+
+def test_a_refund_event_for_a_payment_of_no_order_is_acknowledged_and_changes_nothing(
+    client, pending, fake_stripe, caplog, django_capture_on_commit_callbacks
+):
+    refund = {
+        "id": "re_" + "x" * 24,
+        "object": "refund",
+        "amount": 35000,
+        "currency": "usd",
+        "payment_intent": "pi_" + "x" * 24,
+        "status": "succeeded",
+    }
+
+    reply = webhook(
+        client, fake_stripe, django_capture_on_commit_callbacks, "refund.created", refund
+    )
+
+    assert (reply.status_code, reply.content) == (200, b"ignored")
+    assert refund["id"] in caplog.text
+    assert Refund.objects.count() == 0
