@@ -233,6 +233,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         except payments.PaymentUnavailable as error:
             messages.error(request, str(error))
             return redirect("registration:cart")
+        except OrderStateError as error:
+            messages.error(request, str(error))
+            return redirect(order.get_absolute_url())
         return redirect(url)
     messages.success(
         request,
