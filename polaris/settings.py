@@ -177,7 +177,9 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Only tests point the Stripe library elsewhere (a local fake of Stripe's API).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# A trainee waits on Stripe inside a request: the first try and both retries (with their
+# short backoff) fit within gunicorn's 30-second worker timeout.
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=8)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 AUTHENTICATION_BACKENDS = [
