@@ -1,5 +1,6 @@
 """Django's Redis cache, keeping one redis client per connection pool; while Redis is
-unreachable, pages come from the database and rate limits count in this process's memory.
+unreachable or hung, pages come from the database and rate limits count in this process's
+memory, and no request waits on Redis more than once in a few seconds.
 """
 
 import logging
@@ -19,10 +20,10 @@ logger = logging.getLogger(__name__)
 _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 # Without timeouts a Redis that stops answering (rather than refusing) would hang requests.
-_SOCKET_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
-
-# After a failure, Redis is left alone this long: a hung Redis then costs one timeout per
-# process every few seconds, not one per cache call.
+_SOCKET_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+# After a failure (refused, or timed out because Redis is hung), Redis is left alone this
+# long: a page makes several cache calls, and each would otherwise cost the whole timeout;
+# a hung Redis then costs one timeout per process every few seconds.
 RETRY_AFTER_SECONDS = 5
 
 # Keys that must keep counting while Redis is down: allauth's rate limits (and the locks

@@ -125,6 +125,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 100
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # A Redis that is down or hung must not hold a request: sending a task connects once (no
+    # retries: max_retries), gives up within half a second, and what it was for is left to
+    # the beat sweeps (the outbox). The worker's consumer connects with its own retries, and
+    # its BRPOP waits are not socket reads, so these timeouts don't cut them short.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_timeout": 0.5,
+        "socket_connect_timeout": 0.5,
+        "max_retries": 0,
+    }
+    CELERY_TASK_PUBLISH_RETRY = False
 else:
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed"):
@@ -175,7 +185,9 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Only tests point the Stripe library elsewhere (a local fake of Stripe's API).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# A trainee waits on Stripe inside a request: the first try and both retries (with their
+# short backoff) fit within gunicorn's 30-second worker timeout.
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=8)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Order, TraineeProfile
+from .services.submissions import submission_token
 
 
 class ProfileForm(forms.ModelForm):
@@ -185,6 +186,17 @@ class HoneypotMixin:
         return bool(self.data.get("website", "").strip())
 
 
+class SubmissionField(forms.CharField):
+    """The hidden token that makes a public form sent twice count once. Any value is taken
+    as it comes: only the visitor's own browser sends it back."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self) -> None:
+        super().__init__(required=False, strip=False, initial=submission_token)
+        self.validators = []
+
+
 def honeypot_field() -> forms.CharField:
     return forms.CharField(
         label=_("Leave this empty"),
@@ -212,12 +224,13 @@ class InterestForm(HoneypotMixin, forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     website = honeypot_field()
+    submission = SubmissionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = self.honeypot_layout("name", "email")
+        self.helper.layout = self.honeypot_layout("name", "email", "submission")
         self.helper.add_input(Submit("join", _("Join the list")))
 
 
@@ -255,12 +268,13 @@ class InquiryForm(HoneypotMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
     )
     website = honeypot_field()
+    submission = SubmissionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = self.honeypot_layout("name", "email", "message")
+        self.helper.layout = self.honeypot_layout("name", "email", "message", "submission")
         self.helper.add_input(Submit("send", _("Send")))
 
 

@@ -863,6 +863,22 @@ class Inquiry(models.Model):
         return f"{self.get_topic_display()} · {self.email}"
 
 
+class FormSubmission(models.Model):
+    """A public form (contact, interest list) taken once: the digest of its token, made when
+    the form was shown, and of the values sent. The same form sent again (a browser retrying
+    after a timeout, a double click) matches it and creates nothing more."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self) -> str:
+        return self.digest
+
+
 # --------------------------------------------------------------------------------------
 # Closed accounts: the trainee's login is gone; the records the CE rules keep stay theirs
 # --------------------------------------------------------------------------------------

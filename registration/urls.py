@@ -18,6 +18,7 @@ urlpatterns = [
     path("orders/<str:code>/", views.order_detail, name="order"),
     path("orders/<str:code>/pay/", views.order_pay, name="order_pay"),
     path("orders/<str:code>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<str:code>/cart/", views.order_to_cart, name="order_to_cart"),
     path("enrolments/<int:pk>/cancel/", views.enrolment_cancel, name="enrolment_cancel"),
     path("enrolments/<int:pk>/move/", views.enrolment_move, name="enrolment_move"),
     path("sessions/<int:session_id>/waitlist/", views.waitlist_join, name="waitlist_join"),

@@ -233,6 +233,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         except payments.PaymentUnavailable as error:
             messages.error(request, str(error))
             return redirect("registration:cart")
+        except OrderStateError as error:
+            messages.error(request, str(error))
+            return redirect(order.get_absolute_url())
         return redirect(url)
     messages.success(
         request,
@@ -285,10 +288,11 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_object_or_404(
         trainee_orders(trainee=request.user).prefetch_related("payments"), code=code
     )
+    now = timezone.now()
     return render(
         request,
         "registration/order_detail.html",
-        {"order": order, "stripe_enabled": payments.stripe_enabled(), "now": timezone.now()},
+        {"order": order, "can_pay_by_card": payments.checkout_possible(order=order, now=now)},
     )
 
 
@@ -296,10 +300,15 @@ def order_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def order_pay(request: HttpRequest, code: str) -> HttpResponse:
     order = get_object_or_404(Order, trainee=request.user, code=code)
-    if order.status == Order.Status.PENDING and order.stripe_checkout_url:
-        return redirect(order.stripe_checkout_url)
-    messages.error(request, _("This order cannot be paid online any more."))
-    return redirect(order.get_absolute_url())
+    try:
+        url = payments.checkout_start(order=order, site_url=_site_url(request), now=timezone.now())
+    except OrderStateError as error:
+        messages.error(request, str(error))
+        return redirect(order.get_absolute_url())
+    except payments.PaymentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("registration:cart")
+    return redirect(url)
 
 
 @require_POST
@@ -317,6 +326,30 @@ def order_cancel(request: HttpRequest, code: str) -> HttpResponse:
             request, _("Order %(code)s is cancelled and its seats released.") % {"code": order.code}
         )
     return redirect("registration:my_trainings")
+
+
+@require_POST
+@login_required
+def order_to_cart(request: HttpRequest, code: str) -> HttpResponse:
+    """Take an unpaid order back to the cart: it is cancelled, its items return to the cart."""
+    order = get_object_or_404(Order, trainee=request.user, code=code)
+    try:
+        order_services.order_cancel(
+            order=order,
+            by=request.user,
+            now=timezone.now(),
+            reason=_("Taken back to the cart by the trainee."),
+            restore_cart=True,
+        )
+    except OrderStateError as error:
+        messages.error(request, str(error))
+        return redirect(order.get_absolute_url())
+    messages.success(
+        request,
+        _("Order %(code)s is cancelled and its trainings are back in your cart.")
+        % {"code": order.code},
+    )
+    return redirect("registration:cart")
 
 
 def _own_enrolment(request: HttpRequest, pk: int) -> Enrolment:

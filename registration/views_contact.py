@@ -37,6 +37,7 @@ def contact_topic(request: HttpRequest, topic: str) -> HttpResponse:
             email=form.cleaned_data["email"],
             message=form.cleaned_data["message"],
             now=now,
+            submission=form.cleaned_data["submission"],
         )
         return render(request, "registration/contact_thanks.html", context)
     return render(

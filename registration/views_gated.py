@@ -153,6 +153,7 @@ def interest_signup(request: HttpRequest, slug: str) -> HttpResponse:
             name=form.cleaned_data["name"],
             email=form.cleaned_data["email"],
             now=timezone.now(),
+            submission=form.cleaned_data["submission"],
         )
         return render(request, "registration/interest_thanks.html", {"offering": offering})
     return render(

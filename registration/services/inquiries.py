@@ -13,6 +13,7 @@ from polaris.ratelimit import rate_take
 from ..models import AddressEmail, Inquiry, InquiryRecipient, InquiryTopic
 from .emails import email_queue
 from .flood import address_email_take
+from .submissions import submission_record
 
 INQUIRIES_PER_HOUR = 5
 
@@ -33,12 +34,29 @@ def inquiry_rate_take(*, client: str) -> bool:
 
 
 def inquiry_submit(
-    *, topic: InquiryTopic, name: str, email: str, message: str, now: datetime
-) -> Inquiry:
+    *,
+    topic: InquiryTopic,
+    name: str,
+    email: str,
+    message: str,
+    now: datetime,
+    submission: str = "",
+) -> Inquiry | None:
     """Store the inquiry, email it to the topic's recipient and acknowledge it to the visitor
     (at most once a day to an address: the acknowledgement goes to whatever address was
-    typed)."""
+    typed).
+
+    None if the same form (its `submission` token, the same values) was sent already: the
+    visitor's retry stores and sends nothing more.
+    """
     with transaction.atomic():
+        if not submission_record(
+            form="inquiry",
+            token=submission,
+            values={"topic": topic, "name": name, "email": email, "message": message},
+            now=now,
+        ):
+            return None
         inquiry = Inquiry.objects.create(
             topic=topic, name=name.strip(), email=email.strip(), message=message, created_at=now
         )

@@ -15,6 +15,7 @@ from polaris.ratelimit import rate_take
 from ..models import AddressEmail, InterestNotification, InterestSignup
 from .emails import email_queue
 from .flood import address_email_release, address_email_take
+from .submissions import submission_record
 
 SIGNUPS_PER_HOUR = 10
 
@@ -28,17 +29,26 @@ def interest_rate_take(*, client: str) -> bool:
     return rate_take(action="interest", client=client, limit=SIGNUPS_PER_HOUR, period_seconds=3600)
 
 
-def interest_signup(*, offering: Offering, name: str, email: str, now: datetime) -> InterestSignup:
+def interest_signup(
+    *, offering: Offering, name: str, email: str, now: datetime, submission: str = ""
+) -> InterestSignup:
     """Put `email` on the offering's list, unconfirmed, and email the confirmation link.
 
     Anyone can type anyone's address: the link goes at most once a day to an address while it
     is unconfirmed, whichever lists it joins, and one link confirms them all. Once confirmed,
     signing up again does nothing (the page says the same either way, so it tells nobody who
-    is on the list).
+    is on the list). The same form sent twice (its `submission` token, the same values)
+    does nothing the second time.
     """
     email = email.strip().lower()
     name = name.strip()
     with transaction.atomic():
+        new = submission_record(
+            form="interest",
+            token=submission,
+            values={"offering": offering.pk, "name": name, "email": email},
+            now=now,
+        )
         signup = (
             InterestSignup.objects.select_for_update()
             .filter(offering=offering, email=email, unsubscribed_at__isnull=True)
@@ -54,8 +64,11 @@ def interest_signup(*, offering: Offering, name: str, email: str, now: datetime)
                 return InterestSignup.objects.get(
                     offering=offering, email=email, unsubscribed_at__isnull=True
                 )
-        if signup.confirmed_at is None and address_email_take(
-            purpose=AddressEmail.Purpose.INTEREST, email=email, now=now
+            new = True
+        if (
+            new
+            and signup.confirmed_at is None
+            and address_email_take(purpose=AddressEmail.Purpose.INTEREST, email=email, now=now)
         ):
             email_queue(kind="interest_confirm", to=email, interest_signup=signup)
     return signup

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from catalog.formatting import format_cents
 
 from ..models import Enrolment, Order, Refund, StripeEvent
-from .orders import order_cancel, order_confirm, order_log
+from .orders import OrderStateError, order_cancel, order_confirm, order_log
 
 logger = logging.getLogger(__name__)
 
@@ -51,41 +51,50 @@ def stripe_client() -> stripe.StripeClient:
     )
 
 
-def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
-    """Create the order's Checkout Session and return the URL to send the trainee to.
+def checkout_possible(*, order: Order, now: datetime) -> bool:
+    """Whether the order can be paid on a Checkout page: a card order awaiting payment, while
+    its seats are held."""
+    return (
+        stripe_enabled()
+        and order.status == Order.Status.PENDING
+        and order.payment_method == Order.Method.STRIPE
+        and order.expires_at > now
+    )
 
-    The seats stay held exactly as long as the Checkout Session is open. If Stripe fails, the
-    order is cancelled (its seats released) and its items go back in the cart, so that trying
-    again works.
+
+def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
+    """The URL of the order's Checkout Session, created now if it has none, to send the
+    trainee to.
+
+    The seats stay held exactly as long as the Checkout Session is open. The session is
+    recorded in the transaction that extends the hold, under the order's lock, so that only a
+    session the site recorded is ever shown to the trainee: if that transaction is lost (the
+    database connection dropped), the order keeps its seats and "Pay" creates another one
+    while the hold lasts. If Stripe fails, the order is cancelled (its seats released) and its
+    items go back in the cart, so that trying again works.
     """
-    _hold_until_checkout_expires(order=order, now=now)
-    lines = list(order.lines.select_related("offering", "credit_type"))
-    line_items = []
-    for line in lines:
-        line_items.append(
-            _line_item(f"{line.description}", line.tuition_cents + line.admin_fee_cents)
-        )
-        if line.ce_fee_cents:
-            line_items.append(
-                _line_item(f"{line.credit_type.name} · {line.offering.label}", line.ce_fee_cents)
-            )
-    params = {
-        "mode": "payment",
-        "line_items": [item for item in line_items if item["price_data"]["unit_amount"] > 0],
-        "client_reference_id": order.code,
-        "metadata": {"order_code": order.code, "order_id": str(order.pk)},
-        "payment_intent_data": {"metadata": {"order_code": order.code}},
-        "customer_email": order.trainee.email,
-        "expires_at": int(order.expires_at.timestamp()),
-        "success_url": site_url
-        + reverse("registration:checkout_success")
-        + "?session_id={CHECKOUT_SESSION_ID}",
-        "cancel_url": site_url + reverse("registration:order", kwargs={"code": order.code}),
-    }
     try:
-        session = stripe_client().v1.checkout.sessions.create(
-            params=params, options={"idempotency_key": f"checkout-{order.code}"}
-        )
+        with transaction.atomic():
+            locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            if not checkout_possible(order=locked, now=now):
+                raise OrderStateError(_("This order cannot be paid online any more."))
+            if locked.stripe_checkout_url:
+                return locked.stripe_checkout_url
+            _hold_until_checkout_expires(order=locked, now=now)
+            params = _checkout_params(order=locked, site_url=site_url)
+            session = stripe_client().v1.checkout.sessions.create(
+                params=params,
+                # Another hold is another request: Stripe refuses a key reused with other
+                # parameters, and replays the session of a request it already answered.
+                options={"idempotency_key": f"checkout-{locked.code}-{params['expires_at']}"},
+            )
+            locked.stripe_checkout_session_id = session.id
+            locked.stripe_checkout_url = session.url
+            locked.save(update_fields=["stripe_checkout_session_id", "stripe_checkout_url"])
+            order_log(
+                order=locked, actor=None, action="checkout", message=_("Card payment started.")
+            )
+            return session.url
     except stripe.StripeError as error:
         logger.warning("Stripe Checkout failed for %s: %s", order.code, error)
         order_cancel(
@@ -103,11 +112,31 @@ def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
                 "invoice or check."
             )
         ) from error
-    Order.objects.filter(pk=order.pk).update(
-        stripe_checkout_session_id=session.id, stripe_checkout_url=session.url
-    )
-    order_log(order=order, actor=None, action="checkout", message=_("Card payment started."))
-    return session.url
+
+
+def _checkout_params(*, order: Order, site_url: str) -> dict:
+    line_items = []
+    for line in order.lines.select_related("offering", "credit_type"):
+        line_items.append(
+            _line_item(f"{line.description}", line.tuition_cents + line.admin_fee_cents)
+        )
+        if line.ce_fee_cents:
+            line_items.append(
+                _line_item(f"{line.credit_type.name} · {line.offering.label}", line.ce_fee_cents)
+            )
+    return {
+        "mode": "payment",
+        "line_items": [item for item in line_items if item["price_data"]["unit_amount"] > 0],
+        "client_reference_id": order.code,
+        "metadata": {"order_code": order.code, "order_id": str(order.pk)},
+        "payment_intent_data": {"metadata": {"order_code": order.code}},
+        "customer_email": order.trainee.email,
+        "expires_at": int(order.expires_at.timestamp()),
+        "success_url": site_url
+        + reverse("registration:checkout_success")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": site_url + reverse("registration:order", kwargs={"code": order.code}),
+    }
 
 
 def checkout_close(*, checkout_session_id: str) -> bool:
@@ -130,13 +159,12 @@ def _hold_until_checkout_expires(*, order: Order, now: datetime) -> None:
     expires_at = expires_at.replace(microsecond=0)
     if expires_at == order.expires_at:
         return
-    with transaction.atomic():
-        Enrolment.objects.filter(
-            order_line__order=order,
-            status=Enrolment.Status.HELD,
-            hold_expires_at__lt=expires_at,
-        ).update(hold_expires_at=expires_at)
-        Order.objects.filter(pk=order.pk).update(expires_at=expires_at)
+    Enrolment.objects.filter(
+        order_line__order=order,
+        status=Enrolment.Status.HELD,
+        hold_expires_at__lt=expires_at,
+    ).update(hold_expires_at=expires_at)
+    Order.objects.filter(pk=order.pk).update(expires_at=expires_at)
     order.expires_at = expires_at
 
 
@@ -240,8 +268,6 @@ def checkout_failed(*, checkout_session_id: str, now: datetime, reason: str) -> 
         return
     if session.status == "open":
         return
-    from .orders import OrderStateError
-
     with contextlib.suppress(OrderStateError):
         order_cancel(order=order, by=None, now=now, reason=reason, close_checkout=False)
 
@@ -362,7 +388,9 @@ HANDLED_EVENTS = {
 
 def webhook_handle(*, payload: bytes, signature: str) -> str:
     """Verify, de-duplicate and act on one webhook event. Raises WebhookRejected for a bad
-    signature; any other error propagates (a 500), so that Stripe retries the event.
+    signature; any other error propagates (a 500), so that Stripe retries the event. An
+    event about a Checkout Session or payment the site did not make (another integration on
+    the account, or an id Stripe does not know) is acknowledged, logged, and changes nothing.
 
     Returns what was done ("ignored", "replayed", "handled").
     """
@@ -377,6 +405,16 @@ def webhook_handle(*, payload: bytes, signature: str) -> str:
         return "replayed"
     if event.type not in HANDLED_EVENTS:
         return "ignored"
+    if not _concerns_an_order(event):
+        logger.warning(
+            "Stripe event %s (%s) about %s %s concerns no order of this site: acknowledged, "
+            "nothing changed",
+            event.id,
+            event.type,
+            getattr(event.data.object, "object", ""),
+            getattr(event.data.object, "id", ""),
+        )
+        return "ignored"
     try:
         _dispatch(event)
     except Exception:
@@ -384,6 +422,21 @@ def webhook_handle(*, payload: bytes, signature: str) -> str:
         StripeEvent.objects.filter(event_id=event.id).delete()
         raise
     return "handled"
+
+
+def _concerns_an_order(event) -> bool:
+    """Whether the event's Checkout Session, or the payment its refund is for, is an order's
+    (as the signed payload names it; what happened is then asked of Stripe's API)."""
+    obj = event.data.object
+    if event.type.startswith("checkout.session."):
+        return Order.objects.filter(stripe_checkout_session_id=getattr(obj, "id", "")).exists()
+    payment_intent = getattr(obj, "payment_intent", None)
+    if payment_intent is not None and not isinstance(payment_intent, str):
+        payment_intent = getattr(payment_intent, "id", None)
+    return (
+        bool(payment_intent)
+        and Order.objects.filter(stripe_payment_intent_id=payment_intent).exists()
+    )
 
 
 def _dispatch(event) -> None:

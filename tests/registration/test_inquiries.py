@@ -1,6 +1,8 @@
 """Contact inquiries: one form per topic, stored and emailed to the topic's recipient with an
 acknowledgement to the visitor; robots meet a honeypot and a per-address hourly limit."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -196,3 +198,36 @@ def test_coordinator_marks_inquiries_answered_and_searches(client, send):
 
     recipients = client.get(reverse("admin:registration_inquiryrecipient_add"))
     assert recipients.status_code == 200
+
+
+def submission_of(client, topic=InquiryTopic.CERTIFICATE) -> str:
+    """The token the form carries from the moment the page shows it."""
+    page = client.get(reverse("registration:contact_topic", args=[topic])).content.decode()
+    return re.search(r'name="submission" value="([^"]+)"', page)[1]
+
+
+def test_the_same_form_sent_twice_is_stored_and_emailed_once(client, send, mailoutbox):
+    token = submission_of(client)
+
+    first = send(submission=token)
+    again = send(submission=token)  # the browser retries, or a double click
+
+    assert [first.status_code, again.status_code] == [200, 200]
+    assert "Thank you for your message" in text(again)
+    assert Inquiry.objects.count() == 1
+    assert len(mailoutbox) == 2
+
+
+def test_another_message_sent_from_the_same_page_is_stored_too(client, send, mailoutbox):
+    token = submission_of(client)
+
+    send(submission=token, message="When will my certificate arrive?")
+    send(submission=token, message="And may I have it in my married name?")
+
+    assert sorted(Inquiry.objects.values_list("message", flat=True)) == [
+        "And may I have it in my married name?",
+        "When will my certificate arrive?",
+    ]
+    # Both reach the center; the typed address is acknowledged once a day.
+    assert [m.to[0] for m in mailoutbox].count("grace@example.com") == 1
+    assert len(mailoutbox) == 3

@@ -164,6 +164,20 @@ def test_signing_up_twice_keeps_one_signup(client, residential, sign_up, mailout
     assert mailoutbox == []
 
 
+def test_the_same_signup_form_sent_twice_sends_the_link_once(
+    client, residential, sign_up, mailoutbox
+):
+    page = client.get(reverse("registration:interest", args=[SLUG])).content.decode()
+    token = re.search(r'name="submission" value="([^"]+)"', page)[1]
+
+    first = sign_up(submission=token)
+    again = sign_up(submission=token)  # the browser retries, or a double click
+
+    assert "Check your email" in text(first) and "Check your email" in text(again)
+    assert InterestSignup.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -349,3 +349,88 @@ def test_a_webhook_that_fails_midway_is_processed_when_stripe_sends_it_again(
     pending.refresh_from_db()
     assert pending.status == "paid"
     assert len(mailoutbox) == 1
+
+
+def a_checkout_made_elsewhere(fake_stripe) -> dict:
+    """A Checkout Session created on the same Stripe account by something other than the site
+    (a payment link, another integration), then paid."""
+    import stripe
+
+    other = stripe.StripeClient(
+        fake_stripe.api_key,
+        base_addresses={"api": fake_stripe.url},
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=5),
+    )
+    created = other.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 35000,
+                        "product_data": {"name": "Something else"},
+                    },
+                }
+            ],
+            "success_url": "https://elsewhere.example/thanks",
+        }
+    )
+    return fake_stripe.complete(created.id)
+
+
+def a_checkout_unknown_to_stripe(fake_stripe, pending) -> dict:
+    """A paid-looking session under an id neither the site nor the Stripe account ever made."""
+    return dict(
+        fake_stripe.sessions[pending.stripe_checkout_session_id],
+        id="cs_test_a1" + "x" * 56,
+        payment_status="paid",
+        status="complete",
+    )
+
+
+@pytest.mark.parametrize("made", [a_checkout_made_elsewhere, a_checkout_unknown_to_stripe])
+def test_a_completed_checkout_the_site_never_created_is_acknowledged_and_changes_nothing(
+    client, pending, fake_stripe, mailoutbox, caplog, django_capture_on_commit_callbacks, made
+):
+    checkout = (
+        made(fake_stripe) if made is a_checkout_made_elsewhere else made(fake_stripe, pending)
+    )
+    event = fake_stripe.event("checkout.session.completed", checkout)
+    payload, header = fake_stripe.signed(event)
+
+    replies = []
+    for _ in range(2):  # Stripe would deliver it again after a failure
+        with django_capture_on_commit_callbacks(execute=True):
+            replies.append(post_signed(client, payload, header))
+
+    assert [(r.status_code, r.content) for r in replies] == [(200, b"ignored"), (200, b"replayed")]
+    assert checkout["id"] in caplog.text
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert Payment.objects.count() == 0
+    assert not Order.objects.exclude(pk=pending.pk).exists()
+    assert not mailoutbox
+
+
+def test_a_refund_event_for_a_payment_of_no_order_is_acknowledged_and_changes_nothing(
+    client, pending, fake_stripe, caplog, django_capture_on_commit_callbacks
+):
+    refund = {
+        "id": "re_" + "x" * 24,
+        "object": "refund",
+        "amount": 35000,
+        "currency": "usd",
+        "payment_intent": "pi_" + "x" * 24,
+        "status": "succeeded",
+    }
+
+    reply = webhook(
+        client, fake_stripe, django_capture_on_commit_callbacks, "refund.created", refund
+    )
+
+    assert (reply.status_code, reply.content) == (200, b"ignored")
+    assert refund["id"] in caplog.text
+    assert Refund.objects.count() == 0

@@ -94,6 +94,9 @@ FORMS = {
     "order cancel": Post(
         lambda w: reverse("registration:order_cancel", args=[w.order.code]), lambda w: {}
     ),
+    "order to cart": Post(
+        lambda w: reverse("registration:order_to_cart", args=[w.order.code]), lambda w: {}
+    ),
     "enrolment cancel": Post(
         lambda w: reverse("registration:enrolment_cancel", args=[w.enrolment.pk]), lambda w: {}
     ),

@@ -96,6 +96,9 @@ ACCESS = {
     "registration:order_cancel": Access(
         _args(lambda w: w.order.code)("registration:order_cancel"), owned(302), method="POST"
     ),
+    "registration:order_to_cart": Access(
+        _args(lambda w: w.order.code)("registration:order_to_cart"), owned(302), method="POST"
+    ),
     "registration:enrolment_cancel": Access(
         _args(lambda w: w.enrolment.pk)("registration:enrolment_cancel"), owned()
     ),
