@@ -1,7 +1,8 @@
 """The staff roles, kept in step with the code after every migrate (idempotent).
 
 - Coordinator: runs the catalog, rosters, attendance, orders, refunds, transfers, waitlists
-  and certificates; never sees intake medical details nor site settings.
+  and certificates, and watches the outbox; never sees intake medical details nor site
+  settings.
 - Clinical reviewer: the one permission that shows intake medical details.
 Site settings stay with superusers.
 """
@@ -43,6 +44,8 @@ COORDINATOR_PERMISSIONS = {
         "inquiry": ("view", "change"),
         "inquiryrecipient": ("view", "add", "change"),
         "accountclosure": ("view",),
+        # "change" is the outbox's retry action; its rows are never edited.
+        "outboundemail": ("view", "change"),
     },
     "certificates": {
         "certificate": ("view", "change"),

@@ -90,7 +90,12 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
                 message=_("%(session)s cancelled; %(refund)s refunded.")
                 % {"session": enrolment.session, "refund": format_cents(refunded)},
             )
-        email_queue(kind="enrolment_cancelled", to=enrolment.trainee.email, enrolment=enrolment)
+        email_queue(
+            kind="enrolment_cancelled",
+            to=enrolment.trainee.email,
+            key=f"enrolment_cancelled:{enrolment.pk}",
+            enrolment=enrolment,
+        )
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
     return refunded
@@ -163,7 +168,12 @@ def enrolment_transfer(
                 message=_("Moved from %(old)s to %(new)s.")
                 % {"old": enrolment.session.when, "new": target.when},
             )
-        email_queue(kind="enrolment_moved", to=enrolment.trainee.email, enrolment=moved)
+        email_queue(
+            kind="enrolment_moved",
+            to=enrolment.trainee.email,
+            key=f"enrolment_moved:{moved.pk}",
+            enrolment=moved,
+        )
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
     return moved

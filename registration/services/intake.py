@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from ..models import Intake, IntakeAccessLog, IntakeAnswer, IntakeQuestion, OutboundEmail
+from ..models import Intake, IntakeAccessLog, IntakeAnswer, IntakeQuestion
 from ..roles import INTAKE_PERMISSION
 from .emails import email_queue
 
@@ -84,8 +84,12 @@ def intake_review(*, intake: Intake, decision: str, note: str, by, now: datetime
             else None
         )
         locked.save()
-        queued = email_queue(kind="intake_reviewed", to=locked.trainee.email)
-        OutboundEmail.objects.filter(pk=queued.pk).update(intake=locked)
+        email_queue(
+            kind="intake_reviewed",
+            to=locked.trainee.email,
+            key=f"intake_reviewed:{locked.pk}:{now.isoformat()}",
+            intake=locked,
+        )
     return locked
 
 

@@ -44,7 +44,13 @@ def interest_signup(*, offering: Offering, name: str, email: str, now: datetime)
                     offering=offering, email=email, unsubscribed_at__isnull=True
                 )
         if signup.confirmed_at is None:
-            email_queue(kind="interest_confirm", to=email, interest_signup=signup)
+            # Each signup while unconfirmed sends the link again.
+            email_queue(
+                kind="interest_confirm",
+                to=email,
+                key=f"interest_confirm:{signup.pk}:{now.isoformat()}",
+                interest_signup=signup,
+            )
     return signup
 
 
@@ -136,5 +142,10 @@ def _notify(*, signup_id: int, session_id: int, now: datetime) -> int:
         )
         if not created:
             return 0
-        email_queue(kind="interest_published", to=signup.email, interest_notification=notification)
+        email_queue(
+            kind="interest_published",
+            to=signup.email,
+            key=f"interest_published:{notification.pk}",
+            interest_notification=notification,
+        )
     return 1

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from catalog.formatting import format_cents
 
 from ..models import Enrolment, Order, Refund, StripeEvent
+from .emails import email_queue
 from .orders import order_cancel, order_confirm, order_log
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ def checkout_fulfil(*, checkout_session_id: str, now: datetime) -> Order | None:
             reason=_("Seat no longer available after the hold expired"),
             by=None,
             idempotency_key=f"auto-refund-{order.code}",
+            notice="refund_late_payment",
         )
     return order
 
@@ -254,9 +256,11 @@ def refund_issue(
     by,
     idempotency_key: str,
     order_line=None,
+    notice: str = "refund_issued",
 ) -> Refund:
     """Refund part or all of a paid order: through Stripe for card payments, else recorded
-    as due from the center. Never more than what is still refundable."""
+    as due from the center. Never more than what is still refundable. The trainee is told
+    by an email of the `notice` kind (templates/registration/emails/)."""
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if amount_cents <= 0:
@@ -312,7 +316,19 @@ def refund_issue(
                 "reason": reason,
             },
         )
+        _refund_notice(record, kind=notice)
     return record
+
+
+def _refund_notice(refund: Refund, *, kind: str = "refund_issued") -> None:
+    """Tell the trainee that money is on its way back, in the refund's transaction."""
+    email_queue(
+        kind=kind,
+        to=refund.order.trainee.email,
+        key=f"refund:{refund.pk}",
+        order=refund.order,
+        refund=refund,
+    )
 
 
 def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
@@ -343,6 +359,7 @@ def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
                 message=_("%(amount)s refunded in the Stripe dashboard.")
                 % {"amount": format_cents(amount)},
             )
+            _refund_notice(record)
             return record
     except IntegrityError:
         return None
