@@ -80,6 +80,7 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
                 reason=_("Cancelled %(session)s") % {"session": enrolment.session},
                 by=by,
                 idempotency_key=f"cancel-enrolment-{enrolment.pk}",
+                notice=None,  # the cancellation email says what was refunded
             )
             refunded = refund.amount_cents
         if enrolment.order_line_id:

@@ -87,7 +87,7 @@ def intake_review(*, intake: Intake, decision: str, note: str, by, now: datetime
         email_queue(
             kind="intake_reviewed",
             to=locked.trainee.email,
-            key=f"intake_reviewed:{locked.pk}:{now.isoformat()}",
+            key=f"intake_reviewed:{locked.pk}:{locked.emails.count() + 1}",
             intake=locked,
         )
     return locked

@@ -44,11 +44,12 @@ def interest_signup(*, offering: Offering, name: str, email: str, now: datetime)
                     offering=offering, email=email, unsubscribed_at__isnull=True
                 )
         if signup.confirmed_at is None:
-            # Each signup while unconfirmed sends the link again.
+            # Each signup while unconfirmed sends the link again (the signup is locked).
+            sent = signup.emails.filter(kind="interest_confirm").count()
             email_queue(
                 kind="interest_confirm",
                 to=email,
-                key=f"interest_confirm:{signup.pk}:{now.isoformat()}",
+                key=f"interest_confirm:{signup.pk}:{sent + 1}",
                 interest_signup=signup,
             )
     return signup
