@@ -21,7 +21,7 @@ With the worker stopped, `... render` issues a sample more and times, in one pro
 alternately, the pipeline's render step (certificates.services.certificate_render: the
 record, its HTML, WeasyPrint, the stored PDF) and a bare WeasyPrint render of the same HTML;
 the ratio of their medians is compared with a target (<= 1.0). The HTML alone and the email
-step (certificates.services.certificate_deliver, once the PDF is kept) are timed too, to show where time goes.
+step (the outbox's registration.services.emails.email_send, once the PDF is kept) are timed too, to show where time goes.
 
 Results go to bench/results/certificates.json. The run fails (non-zero exit) when a
 certificate is not delivered, or the mail server did not get its PDF; a missed target is
@@ -339,7 +339,9 @@ def render(session_id: int) -> dict[str, Any]:
     """With no worker running: issue a sample roster's certificates (their delivery stays
     queued), then time the pipeline's render step and a bare render of the same HTML,
     alternately, in this process; the first of each only warms up."""
-    from certificates.services import certificate_deliver, certificate_render
+    from certificates.delivery import email_key
+    from certificates.services import certificate_render
+    from registration.services.emails import email_send
 
     report = _issue(session_id)
     certificates = sorted(report.issued, key=lambda c: c.pk)
@@ -366,7 +368,7 @@ def render(session_id: int) -> dict[str, Any]:
             else:
                 raise SystemExit(f"certificate {certificate.pk} was not rendered")
         started = time.perf_counter()
-        if not certificate_deliver(certificate_id=certificate.pk):
+        if not email_send(key=email_key(certificate.pk)):
             raise SystemExit(f"certificate {certificate.pk} was not emailed")
         email_time = ms_since(started)
         if index:
@@ -508,7 +510,7 @@ def celery_worker(env: dict[str, str]) -> Iterator[Path]:
 
 
 _TASK_SUCCEEDED = re.compile(
-    r"Task certificates\.tasks\.certificate_deliver\[[^\]]+\] succeeded in ([\d.]+)s"
+    r"Task registration\.tasks\.email_send\[[^\]]+\] succeeded in ([\d.]+)s"
 )
 
 

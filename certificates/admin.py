@@ -306,24 +306,22 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry delivery"), permissions=["change"])
     def retry_delivery(self, request, queryset):
-        from .services import certificates_retry_failed
+        """Send the chosen certificates again: failed ones, and ones still on their way
+        (stuck after their worker stopped, or waiting for their next attempt)."""
+        from .delivery import certificates_delivery_retry
 
-        ids = list(
-            queryset.filter(
-                status=Certificate.Status.VALID, delivery=Certificate.Delivery.FAILED
-            ).values_list("pk", flat=True)
-        )
-        count = certificates_retry_failed(certificate_ids=ids) if ids else 0
+        chosen = list(queryset.values_list("pk", flat=True))
+        count = certificates_delivery_retry(certificate_ids=chosen, now=timezone.now())
         text = ngettext(
             "%(count)d certificate queued for delivery again.",
             "%(count)d certificates queued for delivery again.",
             count,
         ) % {"count": count}
-        skipped = queryset.count() - len(ids)
+        skipped = len(chosen) - count
         if skipped:
             text += " " + ngettext(
-                "%(count)d had not failed (or is no longer valid), so was left alone.",
-                "%(count)d had not failed (or are no longer valid), so were left alone.",
+                "%(count)d was emailed already (or is no longer valid), so was left alone.",
+                "%(count)d were emailed already (or are no longer valid), so were left alone.",
                 skipped,
             ) % {"count": skipped}
         self.message_user(request, text, messages.SUCCESS if count else messages.INFO)

@@ -131,7 +131,12 @@ def evaluation_request(*, enrolment_id: int, now: datetime) -> bool:
         if enrolment is None or Evaluation.objects.filter(enrolment=enrolment).exists():
             return False
         Evaluation.objects.create(enrolment=enrolment, requested_at=now)
-        email_queue(kind="evaluation_request", to=enrolment.trainee.email, enrolment=enrolment)
+        email_queue(
+            kind="evaluation_request",
+            to=enrolment.trainee.email,
+            key=f"evaluation_request:{enrolment.pk}",
+            enrolment=enrolment,
+        )
     return True
 
 
@@ -174,6 +179,7 @@ def evaluation_remind(*, evaluation_id: int, now: datetime) -> bool:
         email_queue(
             kind="evaluation_reminder",
             to=evaluation.enrolment.trainee.email,
+            key=f"evaluation_reminder:{evaluation.pk}:{evaluation.reminders_sent}",
             enrolment=evaluation.enrolment,
         )
     return True

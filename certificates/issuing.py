@@ -38,13 +38,19 @@ class IssueReport:
 @dataclass(frozen=True)
 class Progress:
     """How a session's valid certificates are getting on: M in all, how many rendered,
-    how many emailed (emailed ones were rendered first), and each failure with its error."""
+    how many emailed (emailed ones were rendered first), each failure with its error, and
+    how many are stuck on their way (their task lost with a worker: see OUTBOX_STUCK_SECONDS)."""
 
     total: int
     rendered: int
     emailed: int
     failed: list[tuple[Certificate, str]]
     queued: int = 0
+    stuck: int = 0
+
+    @property
+    def retryable(self) -> bool:
+        return bool(self.failed) or self.stuck > 0
 
     @property
     def emailing(self) -> int:
@@ -139,9 +145,12 @@ def session_partial_attendance(*, session: Session, now: datetime) -> list[tuple
     ]
 
 
-def session_certificates_progress(*, session: Session) -> Progress:
-    """Delivery of the session's valid certificates: "N of M rendered and emailed", and
-    every failure with its reason (superseded and revoked versions are not counted)."""
+def session_certificates_progress(*, session: Session, now: datetime) -> Progress:
+    """Delivery of the session's valid certificates: "N of M rendered and emailed", every
+    failure with its reason, and how many are stuck (superseded and revoked versions are
+    not counted)."""
+    from .delivery import certificates_stuck
+
     certificates = Certificate.objects.filter(
         enrolment__session=session, status=Certificate.Status.VALID
     )
@@ -158,27 +167,36 @@ def session_certificates_progress(*, session: Session) -> Progress:
         .select_related("credit_type", "trainee")
         .order_by("legal_name", "kind", "pk")
     ]
+    stuck = []
+    if counts["queued"] or counts["rendered"] > counts["emailed"]:
+        on_their_way = certificates.filter(delivery__in=(Delivery.QUEUED, Delivery.RENDERED))
+        stuck = certificates_stuck(
+            certificate_ids=on_their_way.values_list("pk", flat=True), now=now
+        )
     return Progress(
         total=counts["total"],
         rendered=counts["rendered"],
         emailed=counts["emailed"],
         failed=failed,
         queued=counts["queued"],
+        stuck=len(stuck),
     )
 
 
-def session_certificates_retry_failed(*, session: Session) -> int:
-    """Queue the delivery of the session's failed certificates again; how many."""
-    from .services import certificates_retry_failed
+def session_certificates_retry(*, session: Session, now: datetime) -> int:
+    """Send the session's failed and stuck certificates again; how many."""
+    from .delivery import certificates_delivery_retry, certificates_stuck
 
-    ids = list(
-        Certificate.objects.filter(
-            enrolment__session=session,
-            status=Certificate.Status.VALID,
-            delivery=Certificate.Delivery.FAILED,
-        ).values_list("pk", flat=True)
-    )
-    return certificates_retry_failed(certificate_ids=ids) if ids else 0
+    undelivered = Certificate.objects.filter(
+        enrolment__session=session, status=Certificate.Status.VALID
+    ).exclude(delivery=Certificate.Delivery.EMAILED)
+    failed = undelivered.filter(delivery=Certificate.Delivery.FAILED).values_list("pk", flat=True)
+    on_their_way = undelivered.exclude(delivery=Certificate.Delivery.FAILED)
+    ids = [
+        *failed,
+        *certificates_stuck(certificate_ids=on_their_way.values_list("pk", flat=True), now=now),
+    ]
+    return certificates_delivery_retry(certificate_ids=ids, now=now) if ids else 0
 
 
 def certificates_issue_on_attendance(*, enrolment_ids: Iterable[int], by, now: datetime) -> None:

@@ -1,10 +1,11 @@
-"""Issuing certificates and delivering them: every state change of a certificate is here.
+"""Issuing certificates, and drawing and composing them: every state change of a certificate
+is here, but for its delivery's (certificates.delivery).
 
 A certificate snapshots what it certifies when it is issued; a correction is a new version
-that supersedes it; nothing is ever deleted (CE rules: records kept four years). Delivery —
-render the PDF, then email it — is idempotent per version: the state lives on the row, and
-each step checks it as it writes (a conditional update, or under the row's lock), so a task
-run twice or redelivered after a worker died renders and emails once.
+that supersedes it; nothing is ever deleted (CE rules: records kept four years). Issuing
+records each version's email in the outbox in the same transaction; the outbox sends it
+once, and rendering is idempotent per version: the PDF is kept by a conditional update, so
+a task run twice or redelivered after a worker died renders once.
 """
 
 import logging
@@ -24,17 +25,16 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from kombu.exceptions import OperationalError
 
 from catalog.certificate_items import PROVIDER_FIELDS, CertificateItem, items_missing_text
 from catalog.formatting import PACIFIC, format_session_date, format_session_times
 from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
 from catalog.professions import Profession, credentials_after_name
 from catalog.selectors import credit_type_missing_items
-from polaris.mail import send_reusing_connection
-from registration.models import Enrolment, OrderEvent, TraineeProfile
+from registration.models import Enrolment, OrderEvent, OutboundEmail, TraineeProfile
 from registration.selectors import attendance_shortfall
 
+from .delivery import certificate_delivery_cancel, certificates_delivery_queue
 from .models import Certificate
 
 logger = logging.getLogger(__name__)
@@ -224,18 +224,6 @@ def _log(certificate: Certificate, *, by, action: str, message: str) -> None:
         OrderEvent.objects.create(order_id=line.order_id, actor=by, action=action, message=message)
 
 
-def _queue_delivery(certificate_id: int) -> None:
-    from .tasks import certificate_deliver
-
-    try:
-        certificate_deliver.delay(certificate_id)
-    except OperationalError:  # the broker is down: "retry failed" (or a new issue) queues it again
-        logger.exception("Could not queue the delivery of certificate %s", certificate_id)
-        certificate_failed(
-            certificate_id=certificate_id, error=_("Could not queue the delivery; retry it.")
-        )
-
-
 @dataclass(frozen=True)
 class Issuance:
     """What issuing did: certificates newly issued (their delivery queued once committed),
@@ -388,8 +376,7 @@ def certificates_issue(
             for certificate in outcome.issued
             if certificate.enrolment.order_line_id
         )
-        issued_ids = [certificate.pk for certificate in outcome.issued]
-        transaction.on_commit(lambda: [_queue_delivery(pk) for pk in issued_ids])
+        certificates_delivery_queue(certificates=outcome.issued)
     return outcome
 
 
@@ -494,7 +481,8 @@ def certificate_reissue(
                 "old_code": old.code,
             },
         )
-        transaction.on_commit(lambda: _queue_delivery(new.pk))
+        certificate_delivery_cancel(certificate=old)
+        certificates_delivery_queue(certificates=[new])
     return new
 
 
@@ -516,6 +504,7 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str, now: dateti
         certificate.revoked_at = now
         certificate.revoked_reason = reason
         certificate.save(update_fields=["status", "revoked_at", "revoked_reason"])
+        certificate_delivery_cancel(certificate=certificate)
         _log(
             certificate,
             by=by,
@@ -527,7 +516,7 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str, now: dateti
 
 
 # --------------------------------------------------------------------------------------
-# Delivery: render, then email
+# Drawing the PDF and composing its email (sent by the outbox: certificates.delivery)
 # --------------------------------------------------------------------------------------
 
 
@@ -627,72 +616,26 @@ def certificate_message(certificate: Certificate, pdf: bytes | None = None) -> E
     return message
 
 
-def certificate_deliver(*, certificate_id: int) -> bool:
-    """Render the certificate's PDF unless this version has one, then email it unless it was
-    emailed already; True if emailed now.
+def certificate_email(email: OutboundEmail) -> EmailMessage | None:
+    """A certificate's email, as the outbox sends it (see certificates.delivery): the PDF is
+    drawn and kept first unless this version has one, then attached as drawn, without
+    reading it back. None once the version is no longer valid: nothing is sent.
 
-    WeasyPrint runs without a lock and its PDF is kept first (see _keep_pdf); the email is
-    then sent under the row's lock, so two runs at once send it once. The PDF just drawn is
-    attached as it is, without reading it back from storage.
+    WeasyPrint runs without a lock, and its PDF is kept before anything is emailed (see
+    _keep_pdf): a worker dying while it sends leaves the certificate rendered, and the PDF
+    is not drawn again.
     """
     from .rendering import certificate_pdf
 
-    certificate = _for_delivery().get(pk=certificate_id)
-    if certificate.status != Certificate.Status.VALID or certificate.emailed_at is not None:
-        return False
+    certificate = _for_delivery().get(pk=email.payload["certificate"])
+    if certificate.status != Certificate.Status.VALID:
+        return None
     pdf = None
     if not certificate.pdf:
         pdf = certificate_pdf(certificate)
         if not _keep_pdf(certificate, pdf):
             pdf = None  # another run kept its PDF first: that one is the certificate
-    with transaction.atomic():
-        # What a version says never changes; only whether it is still valid, and emailed.
-        locked = (
-            Certificate.objects.select_for_update()
-            .only("status", "emailed_at", "pdf")
-            .get(pk=certificate_id)
-        )
-        if locked.emailed_at is not None or locked.status != Certificate.Status.VALID:
-            return False
-        certificate.pdf = locked.pdf.name
-        send_reusing_connection(certificate_message(certificate, pdf))
-        Certificate.objects.filter(pk=certificate_id).update(
-            emailed_at=timezone.now(), delivery=Certificate.Delivery.EMAILED, delivery_error=""
-        )
-    return True
-
-
-def certificate_delivery_error(*, certificate_id: int, error: str) -> None:
-    """Note why the last attempt failed while delivery is still being retried."""
-    Certificate.objects.filter(pk=certificate_id, emailed_at__isnull=True).update(
-        delivery_error=error[:2000]
-    )
-
-
-def certificate_failed(*, certificate_id: int, error: str) -> None:
-    """Delivery gave up: the coordinator sees the reason and can retry."""
-    Certificate.objects.filter(pk=certificate_id, emailed_at__isnull=True).update(
-        delivery=Certificate.Delivery.FAILED, delivery_error=error[:2000]
-    )
-
-
-def certificates_retry_failed(*, certificate_ids: Iterable[int]) -> int:
-    """Queue the delivery of these certificates again, those that failed; how many."""
-    with transaction.atomic():
-        failed = list(
-            Certificate.objects.select_for_update()
-            .filter(
-                pk__in=list(certificate_ids),
-                delivery=Certificate.Delivery.FAILED,
-                status=Certificate.Status.VALID,
-            )
-            .order_by("pk")
-        )
-        for certificate in failed:
-            certificate.delivery = (
-                Certificate.Delivery.RENDERED if certificate.pdf else Certificate.Delivery.QUEUED
-            )
-            certificate.delivery_error = ""
-            certificate.save(update_fields=["delivery", "delivery_error"])
-            transaction.on_commit(lambda pk=certificate.pk: _queue_delivery(pk))
-    return len(failed)
+            certificate.refresh_from_db(fields=["pdf"])
+    message = certificate_message(certificate, pdf)
+    message.to = [email.to]
+    return message

@@ -2,6 +2,7 @@
 open between messages instead of a new connection (and handshake) for each."""
 
 import contextlib
+import smtplib
 import threading
 import time
 
@@ -29,10 +30,19 @@ def _close(connection) -> None:
         connection.close()
 
 
+def _connect(key: tuple):
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    _per_thread.connection, _per_thread.key = connection, key
+    return connection
+
+
 def send_reusing_connection(message: EmailMessage) -> None:
     """Send the message over this thread's open connection (opening one when there is none,
-    it has been idle too long, or the email settings changed). A failed send drops the
-    connection, so the next attempt starts afresh; the error is the caller's to handle."""
+    it has been idle too long, or the email settings changed). A kept connection the server
+    has dropped meanwhile (a restart) is replaced at once, and the message sent over the new
+    one. A failed send drops the connection, so the next attempt starts afresh; the error
+    is the caller's to handle."""
     key = _backend_key()
     connection = getattr(_per_thread, "connection", None)
     if connection is not None and (
@@ -40,14 +50,21 @@ def send_reusing_connection(message: EmailMessage) -> None:
     ):
         _close(connection)
         connection = None
-    if connection is None:
-        connection = get_connection(fail_silently=False)
-        connection.open()
-        _per_thread.connection, _per_thread.key = connection, key
     try:
-        connection.send_messages([message])
+        if connection is None:
+            connection = _connect(key)
+            connection.send_messages([message])
+        else:
+            try:
+                connection.send_messages([message])
+            except smtplib.SMTPServerDisconnected:
+                # The server closed the kept connection before taking the message.
+                _close(connection)
+                connection = _connect(key)
+                connection.send_messages([message])
     except Exception:
-        _close(connection)
+        if connection is not None:
+            _close(connection)
         _per_thread.connection = None
         raise
     _per_thread.used_at = time.monotonic()

@@ -123,6 +123,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # task as Django treats a request: the connection is kept for CONN_MAX_AGE and closed
 # after an error. Celery's own close is then left to every 100th task.
 CELERY_DB_REUSE_MAX = 100
+# Delivery bounds (README, "Reliability"). No task runs longer than its time limit; Redis
+# gives the task of a worker that died to another once the visibility timeout is over
+# (kombu's default is an hour); the outbox sweep, every minute, queues again an email still
+# unsent that long after it was queued. A worker killed outright thus delays nothing it held
+# by more than OUTBOX_STUCK_SECONDS plus one sweep: 4 minutes.
+CELERY_TASK_SOFT_TIME_LIMIT = 90
+CELERY_TASK_TIME_LIMIT = 120
+BROKER_VISIBILITY_TIMEOUT = 180
+OUTBOX_STUCK_SECONDS = 180
+OUTBOX_SWEEP_SECONDS = 60.0
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A Redis that is down or hung must not hold a request: sending a task connects once (no
@@ -133,6 +143,7 @@ if REDIS_URL:
         "socket_timeout": 0.5,
         "socket_connect_timeout": 0.5,
         "max_retries": 0,
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
     }
     CELERY_TASK_PUBLISH_RETRY = False
 else:
@@ -148,7 +159,7 @@ else:
     }
 CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
-    "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": 120.0},
+    "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "interest-notify": {"task": "registration.tasks.interest_notify", "schedule": 300.0},
     "address-emails-prune": {
         "task": "registration.tasks.address_emails_prune",
@@ -168,6 +179,9 @@ CELERY_IMPORTS = ("certificates.evaluation_tasks",)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
+# Seconds each exchange with the mail server may take (Django's default is to wait forever):
+# a hung mail server fails the attempt, which the outbox retries.
+EMAIL_TIMEOUT = 15
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Polaris Insight Center <trainings@polarisinsight.example>"
 )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.professions import Profession
@@ -425,15 +426,53 @@ class WaitlistEntry(models.Model):
         return f"{self.trainee} · {self.session}"
 
 
-class OutboundEmail(models.Model):
-    """The outbox: an email recorded in the same transaction as what caused it, sent by a task.
+class RosterMessage(models.Model):
+    """What the coordinator wrote to a session's roster; each trainee's copy is an email in
+    the outbox. The form's token makes sending the same form twice send it once."""
 
-    If the broker is down when the task is queued, the beat sweep queues it again, so no
-    email is lost and none is sent twice (sent_at is set under a row lock).
+    session = models.ForeignKey(
+        "catalog.Session", on_delete=models.PROTECT, related_name="+", verbose_name=_("session")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"))
+    sent_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+    token = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("roster message")
+        verbose_name_plural = _("roster messages")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class OutboundEmail(models.Model):
+    """The outbox: every email the center sends, recorded in the same transaction as what
+    causes it and sent by a task that takes its key.
+
+    The key says what makes the email unique ("order_confirmation:41"): the database keeps
+    one row per key, so an email is recorded once however often its cause runs. What the
+    email is about is referred to by primary key (the foreign keys below, or `payload` for
+    another app's records, e.g. a certificate); it is rendered when it is sent.
     """
 
-    kind = models.CharField(max_length=40)
-    to = models.EmailField()
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Not sent: no longer needed")
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    to = models.EmailField(_("recipient"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    payload = models.JSONField(default=dict, blank=True)
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
     )
@@ -442,6 +481,12 @@ class OutboundEmail(models.Model):
     )
     waitlist_entry = models.ForeignKey(
         WaitlistEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
+    )
+    roster_message = models.ForeignKey(
+        RosterMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
     )
     invitation = models.ForeignKey(
         "Invitation", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
@@ -462,14 +507,26 @@ class OutboundEmail(models.Model):
     inquiry = models.ForeignKey(
         "Inquiry", on_delete=models.PROTECT, null=True, blank=True, related_name="emails"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When its task was last handed to the broker; empty while it waits for its next attempt.
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         ordering = ("created_at", "pk")
-        indexes = [models.Index(fields=("sent_at", "created_at"))]
+        verbose_name = _("outbox email")
+        verbose_name_plural = _("outbox")
+        indexes = [
+            models.Index(
+                fields=("next_attempt_at",),
+                condition=Q(status="pending"),
+                name="outbox_pending",
+            ),
+            models.Index(fields=("status", "-created_at"), name="outbox_by_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to}"

@@ -1,7 +1,8 @@
 """The staff roles, kept in step with the code after every migrate (idempotent).
 
 - Coordinator: runs the catalog, rosters, attendance, orders, refunds, transfers, waitlists
-  and certificates; never sees intake medical details nor site settings.
+  and certificates, and watches the outbox; never sees intake medical details nor site
+  settings.
 - Clinical reviewer: the one permission that shows intake medical details, and reading the
   intake access log (who was shown which intakes), as superusers do; nobody changes the log.
 Site settings stay with superusers. Everyone who holds a role, can open the admin or see
@@ -47,6 +48,8 @@ COORDINATOR_PERMISSIONS = {
         "inquiry": ("view", "change"),
         "inquiryrecipient": ("view", "add", "change"),
         "accountclosure": ("view",),
+        # "change" is the outbox's retry action; its rows are never edited.
+        "outboundemail": ("view", "change"),
     },
     "certificates": {
         "certificate": ("view", "change"),

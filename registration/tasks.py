@@ -1,46 +1,47 @@
 """Celery tasks for registration: thin wrappers that take primary keys and call services."""
 
-from datetime import timedelta
+import logging
 
 import stripe
 from celery import shared_task
 from django.utils import timezone
 
-from .services import attendance, emails, flood, interest, orders, payments, waitlist
+from .services import emails, flood, interest, orders, payments, waitlist
+
+logger = logging.getLogger(__name__)
+
+# A task waiting for its countdown is held by a worker, unacknowledged: past the broker's
+# visibility timeout, Redis would hand a copy to another worker too.
+COUNTDOWN_LONGEST = 120
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=8,
-    default_retry_delay=30,
-)
-def email_send(self, email_id: int) -> bool:
-    """Send one outbox email; retried with backoff, and never sent twice."""
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def email_send(key: str) -> bool:
+    """Send one outbox email, once. A failure is recorded on the row, whose next attempt the
+    sweep queues (the outbox's one retry policy); a worker that dies mid-task hands the task
+    back to the broker."""
     try:
-        return emails.email_send(email_id=email_id)
+        return emails.email_send(key=key)
     except Exception as error:
-        emails.email_failed(email_id=email_id, error=repr(error))
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+        logger.warning("Email %s not sent: %r", key, error)
+        emails.email_failed(key=key, error=error, now=timezone.now())
+        return False
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5)
+@shared_task(bind=True, acks_late=True, max_retries=8)
 def checkout_close(self, checkout_session_id: str) -> bool:
     """Expire a cancelled order's Checkout Session; retried while Stripe can't be reached."""
     try:
         return payments.checkout_close(checkout_session_id=checkout_session_id)
     except stripe.StripeError as error:
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+        countdown = min(30 * 2**self.request.retries, COUNTDOWN_LONGEST)
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task
 def outbox_sweep() -> int:
-    """Queue again every email not sent a minute after it was recorded (e.g. Redis was down)."""
-    pending = emails.emails_unsent(older_than=timezone.now() - timedelta(minutes=1))
-    for email_id in pending:
-        email_send.delay(email_id)
-    return len(pending)
+    """Queue the emails whose next attempt is due, and those whose task was lost."""
+    return emails.emails_requeue(now=timezone.now())
 
 
 @shared_task
@@ -57,24 +58,6 @@ def holds_expire() -> int:
         orders.order_expire(order_id=pk, now=now) for pk in orders.orders_due_to_expire(now=now)
     )
     return expired + waitlist.waitlist_offers_expire(now=now)
-
-
-@shared_task
-def roster_email_send(
-    session_id: int, enrolment_ids: list[int], subject: str, message: str, key: str
-) -> int:
-    """Send the coordinator's message to the chosen trainees of a roster, one email each.
-
-    Not retried: a retry could send some trainees the message twice; the key makes a
-    redelivered task send nothing.
-    """
-    return attendance.roster_email(
-        session_id=session_id,
-        enrolment_ids=enrolment_ids,
-        subject=subject,
-        message=message,
-        key=key,
-    )
 
 
 @shared_task

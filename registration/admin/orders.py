@@ -36,7 +36,11 @@ from ..models import (
 from ..selectors import seats_taken_count
 from ..services.enrolments import transfer_targets
 from ..services.orders import OrderStateError, order_mark_paid_offline
-from ..services.payments import PaymentUnavailable
+from ..services.payments import (
+    PaymentUnavailable,
+    payment_mismatch_open,
+    payment_mismatch_refund,
+)
 from ..services.staff import (
     OrderCancellation,
     StaffActionRefused,
@@ -301,15 +305,22 @@ class OrderAdmin(admin.ModelAdmin):
                 view(self.cancel_view),
                 name="registration_order_cancel",
             ),
+            path(
+                "<path:object_id>/payment-mismatch/",
+                view(self.payment_mismatch_view),
+                name="registration_order_payment_mismatch",
+            ),
             *super().get_urls(),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A record, not a form: every change goes through the actions and their services.
+        order = self.get_object(request, unquote(object_id))
         extra_context = {
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
+            "payment_mismatch": order is not None and payment_mismatch_open(order=order),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -488,6 +499,36 @@ class OrderAdmin(admin.ModelAdmin):
                 lines=order.lines.all(),
                 refundable=format_cents(order.refundable_cents),
                 form=form,
+            ),
+        )
+
+    def payment_mismatch_view(self, request, object_id):
+        """A card payment that did not match its order: refund it, cancel the order."""
+        order = self._order_or_404(request, object_id)
+        if request.method == "POST":
+            try:
+                refund = payment_mismatch_refund(order=order, by=request.user, now=timezone.now())
+            except (OrderStateError, PaymentUnavailable) as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "%(amount)s refunded on order %(code)s, which is cancelled; the "
+                        "trainee is told by email."
+                    )
+                    % {"amount": format_cents(refund.amount_cents), "code": order.code},
+                    messages.SUCCESS,
+                )
+            return redirect("admin:registration_order_change", order.pk)
+        return TemplateResponse(
+            request,
+            f"{TEMPLATES}/payment_mismatch.html",
+            self._context(
+                request,
+                _("Refund the payment of order %(code)s") % {"code": order.code},
+                order=order,
+                original=order,
             ),
         )
 

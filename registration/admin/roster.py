@@ -6,6 +6,8 @@ coordinator's bulk actions. Reached from the sessions list as ?session__id__exac
 Every change goes through registration.services.attendance.
 """
 
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -155,6 +157,14 @@ class RosterMessageForm(forms.Form):
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
         help_text=_("Each trainee gets their own email, greeted by name; replies go to you."),
+    )
+    # One per form shown: sending the same form twice (a double click, a retried request)
+    # sends the message once.
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        initial=lambda: uuid.uuid4().hex,
+        max_length=64,
+        required=False,
     )
 
 
@@ -590,6 +600,8 @@ class RosterAdmin(admin.ModelAdmin):
                     enrolment_ids=ids,
                     subject=form.cleaned_data["subject"],
                     message=form.cleaned_data["message"],
+                    token=form.cleaned_data["token"],
+                    by=request.user,
                     now=timezone.now(),
                 )
             except attendance.AttendanceError as error:
@@ -657,11 +669,12 @@ class RosterAdmin(admin.ModelAdmin):
 
     def certificates_progress_view(self, request, session_id: int):
         """How the session's certificates are getting on: N of M rendered and emailed, each
-        failure with its reason, and "Retry failed". Refreshes itself while some are on
-        their way."""
+        failure with its reason, those stuck on their way, and "Retry"; the trainees marked
+        partial, with why they get no certificate. Refreshes itself while some are on their
+        way."""
         from certificates.issuing import (
             session_certificates_progress,
-            session_certificates_retry_failed,
+            session_certificates_retry,
             session_partial_attendance,
         )
 
@@ -673,7 +686,7 @@ class RosterAdmin(admin.ModelAdmin):
             if not self.has_change_permission(request):
                 raise PermissionDenied
             if "retry" in request.POST:
-                count = session_certificates_retry_failed(session=session)
+                count = session_certificates_retry(session=session, now=timezone.now())
                 self.message_user(
                     request,
                     ngettext(
@@ -685,7 +698,7 @@ class RosterAdmin(admin.ModelAdmin):
                     messages.SUCCESS if count else messages.INFO,
                 )
             return HttpResponseRedirect(here)
-        progress = session_certificates_progress(session=session)
+        progress = session_certificates_progress(session=session, now=timezone.now())
         certificates_list = reverse("admin:certificates_certificate_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -701,7 +714,7 @@ class RosterAdmin(admin.ModelAdmin):
                 )
             ],
             "refresh_seconds": 5 if progress.in_flight else None,
-            "can_retry": bool(progress.failed) and self.has_change_permission(request),
+            "can_retry": progress.retryable and self.has_change_permission(request),
             "roster_url": self.roster_url(session.pk),
             "certificates_list_url": f"{certificates_list}?enrolment__session__id__exact={session.pk}",
         }

@@ -11,7 +11,6 @@ only one row at a time, with the coordinator's reason, kept on the row and in th
 import csv
 import io
 import logging
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,8 +24,9 @@ from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session, SiteSettings
 
 from ..evidence import AttendanceFlags, duration_text, reasons_text, zoom_connected_minutes
-from ..models import Enrolment, OrderEvent
+from ..models import Enrolment, OrderEvent, OutboundEmail, RosterMessage
 from ..selectors import RosterRow, enrolment_flags, roster_entries, roster_rows, trainee_name
+from .emails import emails_queue
 
 logger = logging.getLogger(__name__)
 
@@ -745,79 +745,46 @@ def roster_email_queue(
     enrolment_ids: Iterable[int],
     subject: str,
     message: str,
+    token: str,
+    by,
     now: datetime,
 ) -> int:
-    """Queue the coordinator's message to the chosen trainees, sent by a task after commit;
-    the number of trainees it goes to."""
-    subject, message = subject.strip(), message.strip()
+    """Record the coordinator's message to the chosen trainees, one outbox email each, sent
+    once this commits; the number of trainees it goes to.
+
+    `token` comes with the form: the same form sent twice records the message once.
+    """
+    subject, message = " ".join(subject.split()), message.strip()
     if not subject or not message:
         raise AttendanceError(_("Write a subject and a message."))
-    recipients = list(
-        roster_entries(now=now, session_id=session_id)
-        .filter(pk__in=list(enrolment_ids))
-        .values_list("pk", flat=True)
-    )
-    if recipients:
-        transaction.on_commit(
-            partial(_enqueue, session_id, recipients, subject, message, uuid.uuid4().hex)
+    if not token:
+        raise AttendanceError(_("The form expired: open “Email the roster” again."))
+    with transaction.atomic():
+        written, created = RosterMessage.objects.get_or_create(
+            token=token,
+            defaults={
+                "session_id": session_id,
+                "subject": subject,
+                "message": message,
+                "sent_by": by,
+            },
+        )
+        if not created:
+            return written.emails.count()
+        recipients = list(
+            roster_entries(now=now, session_id=session_id)
+            .filter(pk__in=list(enrolment_ids))
+            .exclude(trainee__email="")
+            .select_related("trainee")
+        )
+        emails_queue(
+            OutboundEmail(
+                kind="roster_message",
+                key=f"roster_message:{written.pk}:{entry.pk}",
+                to=entry.trainee.email,
+                roster_message=written,
+                enrolment=entry,
+            )
+            for entry in recipients
         )
     return len(recipients)
-
-
-def _enqueue(session_id: int, enrolment_ids: list[int], subject: str, message: str, key: str):
-    from ..tasks import roster_email_send
-
-    try:
-        roster_email_send.delay(session_id, enrolment_ids, subject, message, key)
-    except Exception as error:
-        logger.exception("Could not queue the roster message for session %s", session_id)
-        raise AttendanceError(
-            _("The mail queue is not reachable, so nothing was sent: try again in a minute.")
-        ) from error
-
-
-def roster_email(
-    *,
-    session_id: int,
-    subject: str,
-    message: str,
-    enrolment_ids: Iterable[int] | None = None,
-    key: str = "",
-) -> int:
-    """Send the message to each trainee on the roster (or the chosen ones), one email each;
-    the number sent. With a `key`, a second run of the same queued message sends nothing."""
-    from django.conf import settings
-    from django.core.cache import cache
-    from django.core.mail import EmailMessage, get_connection
-    from django.template.loader import render_to_string
-    from django.utils import timezone
-
-    if key and not cache.add(f"roster-email:{key}", 1, timeout=7 * 24 * 3600):
-        return 0
-    site = SiteSettings.current()
-    session = Session.objects.select_related("offering").get(pk=session_id)
-    entries = roster_entries(now=timezone.now(), session_id=session_id)
-    if enrolment_ids is not None:
-        entries = entries.filter(pk__in=list(enrolment_ids))
-    reply_to = [site.coordinator_email] if site.coordinator_email else None
-    emails = [
-        EmailMessage(
-            subject=subject,
-            body=render_to_string(
-                "registration/emails/roster_message.txt",
-                {
-                    "enrolment": entry,
-                    "name": trainee_name(entry),
-                    "session": session,
-                    "message": message,
-                    "site": site,
-                    "site_url": settings.SITE_URL,
-                },
-            ),
-            to=[entry.trainee.email],
-            reply_to=reply_to,
-        )
-        for entry in entries
-        if entry.trainee.email
-    ]
-    return get_connection().send_messages(emails) or 0

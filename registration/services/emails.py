@@ -1,50 +1,161 @@
-"""The email outbox: record an email with the change that causes it; a task sends it once."""
+"""The outbox: every email the center sends is a row, recorded in the transaction of the
+change that causes it and kept once per key, then sent by a task that takes the key.
+
+One retry policy for all of them: a failed attempt is tried again after 1, 2, 4 and 8
+minutes, then every 15, for about a day; a recipient the mail server refuses fails at once.
+The beat's sweep queues what is due again, and what was queued but never sent (its task
+lost with a worker, or the broker down at the time). Staff see every email, and retry
+failed or stuck ones, in Admin → Outbox.
+"""
 
 import logging
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from ..models import Enrolment, Order, OutboundEmail, WaitlistEntry
+from polaris.mail import send_reusing_connection
+
+from ..models import Enrolment, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
+Status = OutboundEmail.Status
+
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_LONGEST = timedelta(minutes=15)
+# 1 + 2 + 4 + 8 minutes, then 96 times 15: about a day of trying.
+MAX_ATTEMPTS = 100
+# The most the sweep queues at one tick; what is left goes at the next.
+SWEEP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class EmailKind:
+    """A kind of email an app above registration sends through the outbox."""
+
+    # The message, from the row (its payload names the app's records); None when it is no
+    # longer needed (e.g. the certificate was revoked): the row is then cancelled.
+    compose: Callable[[OutboundEmail], EmailMessage | None]
+    # Called in the transaction that changes the row's status or error, so that the app's
+    # own records follow it.
+    status_changed: Callable[[OutboundEmail], None] | None = None
+
+
+_kinds: dict[str, EmailKind] = {}
+
+
+def email_kind_register(
+    kind: str,
+    *,
+    compose: Callable[[OutboundEmail], EmailMessage | None],
+    status_changed: Callable[[OutboundEmail], None] | None = None,
+) -> None:
+    """Let another app send its own kind of email through the outbox (see EmailKind)."""
+    _kinds[kind] = EmailKind(compose=compose, status_changed=status_changed)
+
+
+# --------------------------------------------------------------------------------------
+# Recording
+# --------------------------------------------------------------------------------------
+
 
 def email_queue(
-    *,
-    kind: str,
-    to: str,
-    order: Order | None = None,
-    enrolment: Enrolment | None = None,
-    waitlist_entry: WaitlistEntry | None = None,
-    **links,
+    *, kind: str, to: str, key: str, payload: dict | None = None, **links
 ) -> OutboundEmail:
-    """Record the email in the current transaction and queue its sending after commit.
+    """Record one email in the current transaction and queue its sending once it commits.
 
-    `links` are the outbox's other foreign keys (interest_signup=..., inquiry=...).
+    `key` says what makes the email unique (e.g. "order_confirmation:41"): an email whose
+    key is recorded already is not recorded or sent again. `links` are the outbox's foreign
+    keys (order=..., enrolment=...); `payload` names another app's records by primary key.
     """
-    email = OutboundEmail.objects.create(
-        kind=kind, to=to, order=order, enrolment=enrolment, waitlist_entry=waitlist_entry, **links
+    email, created = OutboundEmail.objects.get_or_create(
+        key=key,
+        defaults={
+            "kind": kind,
+            "to": to,
+            "payload": payload or {},
+            "queued_at": timezone.now(),
+            **links,
+        },
     )
-    transaction.on_commit(lambda: _enqueue(email.pk))
+    if created:
+        transaction.on_commit(partial(_publish, [key]))
     return email
 
 
-def _enqueue(email_id: int) -> None:
+def emails_queue(emails: Iterable[OutboundEmail]) -> list[OutboundEmail]:
+    """Record many emails in one INSERT (a roster's messages or certificates), each under a
+    new key, and queue their sending once the transaction commits."""
+    now = timezone.now()
+    emails = list(emails)
+    for email in emails:
+        email.queued_at = email.next_attempt_at = now
+    recorded = OutboundEmail.objects.bulk_create(emails)
+    if recorded:
+        transaction.on_commit(partial(_publish, [email.key for email in recorded]))
+    return recorded
+
+
+def _publish(keys: list[str]) -> None:
+    """Hand the emails' tasks to the broker. When it can't be reached, the rest are left for
+    the sweep's next tick (rather than after the stuck bound), and the caller goes on."""
     from ..tasks import email_send
 
-    try:
-        email_send.delay(email_id)
-    except Exception:  # the broker is down: the outbox sweep queues it again later
-        logger.warning(
-            "Could not queue email %s; the outbox sweep will retry", email_id, exc_info=True
-        )
+    for index, key in enumerate(keys):
+        try:
+            email_send.delay(key)
+        except Exception:
+            logger.warning(
+                "Could not queue %d emails; the outbox sweep will", len(keys) - index, exc_info=True
+            )
+            try:
+                OutboundEmail.objects.filter(key__in=keys[index:], status=Status.PENDING).update(
+                    queued_at=None
+                )
+            except DatabaseError:  # then the stuck bound brings them back
+                logger.warning("Could not mark emails for the sweep", exc_info=True)
+            return
 
 
-def _render(email: OutboundEmail) -> tuple[str, str, list[tuple[str, bytes, str]]]:
-    """Subject, text body and attachments of an outbox email, rendered from its template."""
-    from django.conf import settings
+# --------------------------------------------------------------------------------------
+# Sending
+# --------------------------------------------------------------------------------------
+
+
+def _changed(email: OutboundEmail) -> None:
+    kind = _kinds.get(email.kind)
+    if kind is not None and kind.status_changed is not None:
+        kind.status_changed(email)
+
+
+def _greeting_name(email: OutboundEmail, order) -> str:
+    """Who the email greets: the trainee's legal name, else their account's name."""
+    from ..selectors import profile_of
+
+    trainee = order.trainee if order is not None else None
+    if trainee is None and email.enrolment_id:
+        trainee = email.enrolment.trainee
+    if trainee is None:
+        return ""
+    profile = profile_of(trainee)
+    if profile is not None and profile.legal_name:
+        return profile.legal_name
+    return trainee.get_full_name() or trainee.email
+
+
+def _from_template(email: OutboundEmail) -> EmailMessage:
+    """The email of one of registration's kinds: templates/registration/emails/<kind>.txt,
+    whose first line is the subject; an order confirmation carries an .ics per session."""
     from django.template.loader import render_to_string
-    from django.utils import timezone
 
     from catalog.ics import sessions_calendar
     from catalog.models import SiteSettings
@@ -52,23 +163,34 @@ def _render(email: OutboundEmail) -> tuple[str, str, list[tuple[str, bytes, str]
     from ..selectors import order_for_email
 
     order = order_for_email(order_id=email.order_id) if email.order_id else None
+    site = SiteSettings.current()
     context = {
         "email": email,
         "order": order,
+        "name": _greeting_name(email, order),
         "enrolment": email.enrolment,
         "entry": email.waitlist_entry,
+        "refund": email.refund,
+        "roster_message": email.roster_message,
         "signup": email.interest_signup,
         "notification": email.interest_notification,
         "inquiry": email.inquiry,
-        "site": SiteSettings.current(),
+        "invitation": email.invitation,
+        "intake": email.intake,
+        "site": site,
         "site_url": settings.SITE_URL,
     }
     text = render_to_string(f"registration/emails/{email.kind}.txt", context)
-    subject, _, body = text.strip().partition("\n")
-    subject = subject.removeprefix("Subject:").strip()
-    attachments = []
+    subject, _newline, body = text.strip().partition("\n")
+    message = EmailMessage(
+        subject=" ".join(subject.removeprefix("Subject:").split()),
+        body=body.strip() + "\n",
+        to=[email.to],
+    )
+    if email.roster_message_id and site.coordinator_email:
+        message.reply_to = [site.coordinator_email]
     sessions = []
-    if email.kind in ("order_confirmation",) and order is not None:
+    if email.kind == "order_confirmation" and order is not None:
         sessions = [
             enrolment.session
             for line in order.lines.all()
@@ -86,43 +208,184 @@ def _render(email: OutboundEmail) -> tuple[str, str, list[tuple[str, bytes, str]
             zoom_url=session.zoom_url,
         )
         day = timezone.localtime(session.starts_at).date().isoformat()
-        attachments.append((f"{session.offering.slug}-{day}.ics", ics, "text/calendar"))
-    return subject, body.strip() + "\n", attachments
+        message.attach(f"{session.offering.slug}-{day}.ics", ics, "text/calendar")
+    return message
 
 
-def email_send(*, email_id: int) -> bool:
-    """Send one outbox email unless it was already sent; True if it was sent now."""
-    from django.core.mail import EmailMessage
-    from django.utils import timezone
+def _compose(email: OutboundEmail) -> EmailMessage | None:
+    kind = _kinds.get(email.kind)
+    return kind.compose(email) if kind is not None else _from_template(email)
 
+
+def email_send(*, key: str) -> bool:
+    """Send one outbox email unless it was sent (or given up on) already; True if sent now.
+
+    The message is composed first, outside any transaction (a certificate's PDF is drawn and
+    kept then); it is sent under the row's lock, which is checked again, so two runs at once
+    send it once.
+    """
+    email = (
+        OutboundEmail.objects.select_related(
+            "enrolment__trainee",
+            "enrolment__session__offering",
+            "waitlist_entry__session__offering",
+            "refund__order_line",
+            "roster_message__session__offering",
+        )
+        .filter(key=key, status=Status.PENDING)
+        .first()
+    )
+    if email is None:
+        return False
+    message = _compose(email)
+    with transaction.atomic():
+        if (
+            OutboundEmail.objects.select_for_update()
+            .filter(pk=email.pk, status=Status.PENDING)
+            .only("pk")
+            .first()
+        ) is None:
+            return False
+        if message is None:
+            email.status = Status.CANCELLED
+            email.save(update_fields=["status"])
+            _changed(email)
+            return False
+        send_reusing_connection(message)
+        email.status, email.sent_at, email.last_error = Status.SENT, timezone.now(), ""
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=email.status,
+            sent_at=email.sent_at,
+            last_error="",
+            attempts=F("attempts") + 1,
+        )
+        _changed(email)
+    return True
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long after its n-th failed attempt an email is tried again."""
+    return min(RETRY_FIRST * 2 ** min(attempts - 1, 10), RETRY_LONGEST)
+
+
+def _refused_for_good(error: Exception) -> bool:
+    """The mail server refused this very message (a 5xx answer for its recipient or its
+    content): it would answer the same again. Connection trouble, 4xx answers or a refused
+    login are the server's state, and pass."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _message in error.recipients.values())
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
+
+
+def _describe(error: Exception) -> str:
+    """The error as staff read it: the mail server's own answer when it gave one."""
+
+    def answer(code: int, message: bytes | str) -> str:
+        text = message.decode(errors="replace") if isinstance(message, bytes) else message
+        return f"{code} {text}"
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            _("The mail server refused %(address)s: %(answer)s")
+            % {"address": address, "answer": answer(*reply)}
+            for address, reply in error.recipients.items()
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _("The mail server answered %(answer)s") % {
+            "answer": answer(error.smtp_code, error.smtp_error)
+        }
+    return f"{type(error).__name__}: {error}"
+
+
+def email_failed(*, key: str, error: Exception, now: datetime) -> OutboundEmail | None:
+    """Record a failed attempt: tried again later (see retry_delay), or marked failed when
+    the server refused it for good or it was tried MAX_ATTEMPTS times."""
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(of=("self",))
-            .select_related("enrolment__session__offering", "waitlist_entry__session__offering")
-            .get(pk=email_id)
+            OutboundEmail.objects.select_for_update().filter(key=key, status=Status.PENDING).first()
         )
-        if email.sent_at is not None:
-            return False
-        subject, body, attachments = _render(email)
-        message = EmailMessage(subject=subject, body=body, to=[email.to])
-        for filename, content, mimetype in attachments:
-            message.attach(filename, content, mimetype)
+        if email is None:
+            return None
         email.attempts += 1
-        message.send()
-        email.sent_at = timezone.now()
-        email.last_error = ""
-        email.save(update_fields=["sent_at", "attempts", "last_error"])
-        return True
+        email.last_error = _describe(error)[:2000]
+        email.queued_at = None
+        if _refused_for_good(error) or email.attempts >= MAX_ATTEMPTS:
+            email.status = Status.FAILED
+        else:
+            email.next_attempt_at = now + retry_delay(email.attempts)
+        email.save(
+            update_fields=["attempts", "last_error", "queued_at", "status", "next_attempt_at"]
+        )
+        _changed(email)
+    return email
 
 
-def email_failed(*, email_id: int, error: str) -> None:
-    OutboundEmail.objects.filter(pk=email_id).update(last_error=error[:2000])
+def email_cancel(*, key: str) -> bool:
+    """Don't send this email if it is not sent yet (what it carried is no longer valid).
+    Under the row's lock: a send under way finishes first. True if cancelled now."""
+    with transaction.atomic():
+        email = (
+            OutboundEmail.objects.select_for_update()
+            .filter(key=key, status__in=(Status.PENDING, Status.FAILED))
+            .first()
+        )
+        if email is None:
+            return False
+        email.status = Status.CANCELLED
+        email.save(update_fields=["status"])
+        _changed(email)
+    return True
 
 
-def emails_unsent(*, older_than) -> list[int]:
-    """Outbox emails still unsent after `older_than`: the sweep queues them again."""
-    return list(
-        OutboundEmail.objects.filter(sent_at__isnull=True, created_at__lt=older_than)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:500]
-    )
+# --------------------------------------------------------------------------------------
+# The sweep, and retrying by hand
+# --------------------------------------------------------------------------------------
+
+
+def stuck_before(now: datetime) -> datetime:
+    """An email still unsent that was queued before this has lost its task."""
+    return now - timedelta(seconds=settings.OUTBOX_STUCK_SECONDS)
+
+
+def emails_stuck(*, now: datetime):
+    """Emails queued and never sent: the worker that held them died, or the broker lost them."""
+    return OutboundEmail.objects.filter(status=Status.PENDING, queued_at__lt=stuck_before(now))
+
+
+def emails_requeue(*, now: datetime) -> int:
+    """The beat's sweep: queue again every email whose next attempt is due, and every one
+    stuck (see emails_stuck); how many. Rows being sent at this moment are locked and
+    skipped, so two sweeps at once queue each email once."""
+    due = Q(queued_at__isnull=True, next_attempt_at__lte=now) | Q(queued_at__lt=stuck_before(now))
+    with transaction.atomic():
+        keys = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(due, status=Status.PENDING)
+            .order_by("next_attempt_at", "pk")
+            .values_list("key", flat=True)[:SWEEP_BATCH]
+        )
+        OutboundEmail.objects.filter(key__in=keys).update(queued_at=now)
+    _publish(keys)
+    return len(keys)
+
+
+def emails_retry(*, email_ids: Iterable[int], now: datetime) -> int:
+    """Send these emails again now: failed ones, and unsent ones (stuck, or waiting for their
+    next attempt); sent and cancelled ones are left alone. How many were queued."""
+    with transaction.atomic():
+        emails = list(
+            OutboundEmail.objects.select_for_update()
+            .filter(pk__in=list(email_ids), status__in=(Status.PENDING, Status.FAILED))
+            .order_by("pk")
+        )
+        for email in emails:
+            email.status, email.last_error = Status.PENDING, ""
+            email.queued_at = email.next_attempt_at = now
+        OutboundEmail.objects.bulk_update(
+            emails, ["status", "last_error", "queued_at", "next_attempt_at"]
+        )
+        for email in emails:
+            _changed(email)
+        if emails:
+            transaction.on_commit(partial(_publish, [email.key for email in emails]))
+    return len(emails)

@@ -80,6 +80,7 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
                 reason=_("Cancelled %(session)s") % {"session": enrolment.session},
                 by=by,
                 idempotency_key=f"cancel-enrolment-{enrolment.pk}",
+                notice=None,  # the cancellation email says what was refunded
             )
             refunded = refund.amount_cents
         if enrolment.order_line_id:
@@ -90,7 +91,12 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
                 message=_("%(session)s cancelled; %(refund)s refunded.")
                 % {"session": enrolment.session, "refund": format_cents(refunded)},
             )
-        email_queue(kind="enrolment_cancelled", to=enrolment.trainee.email, enrolment=enrolment)
+        email_queue(
+            kind="enrolment_cancelled",
+            to=enrolment.trainee.email,
+            key=f"enrolment_cancelled:{enrolment.pk}",
+            enrolment=enrolment,
+        )
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
     return refunded
@@ -163,7 +169,12 @@ def enrolment_transfer(
                 message=_("Moved from %(old)s to %(new)s.")
                 % {"old": enrolment.session.when, "new": target.when},
             )
-        email_queue(kind="enrolment_moved", to=enrolment.trainee.email, enrolment=moved)
+        email_queue(
+            kind="enrolment_moved",
+            to=enrolment.trainee.email,
+            key=f"enrolment_moved:{moved.pk}",
+            enrolment=moved,
+        )
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
     return moved

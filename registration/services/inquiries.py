@@ -60,9 +60,19 @@ def inquiry_submit(
         inquiry = Inquiry.objects.create(
             topic=topic, name=name.strip(), email=email.strip(), message=message, created_at=now
         )
-        email_queue(kind="inquiry_received", to=inquiry_recipient(topic=topic), inquiry=inquiry)
+        email_queue(
+            kind="inquiry_received",
+            to=inquiry_recipient(topic=topic),
+            key=f"inquiry_received:{inquiry.pk}",
+            inquiry=inquiry,
+        )
         if address_email_take(purpose=AddressEmail.Purpose.INQUIRY, email=inquiry.email, now=now):
-            email_queue(kind="inquiry_ack", to=inquiry.email, inquiry=inquiry)
+            email_queue(
+                kind="inquiry_ack",
+                to=inquiry.email,
+                key=f"inquiry_ack:{inquiry.pk}",
+                inquiry=inquiry,
+            )
     return inquiry
 
 

@@ -17,7 +17,6 @@ from ..models import (
     IntakeAccessLogIntake,
     IntakeAnswer,
     IntakeQuestion,
-    OutboundEmail,
 )
 from ..roles import INTAKE_PERMISSION
 from .emails import email_queue
@@ -107,8 +106,12 @@ def intake_review(*, intake: Intake, decision: str, note: str, by, now: datetime
             else None
         )
         locked.save()
-        queued = email_queue(kind="intake_reviewed", to=locked.trainee.email)
-        OutboundEmail.objects.filter(pk=queued.pk).update(intake=locked)
+        email_queue(
+            kind="intake_reviewed",
+            to=locked.trainee.email,
+            key=f"intake_reviewed:{locked.pk}:{locked.emails.count() + 1}",
+            intake=locked,
+        )
     return locked
 
 

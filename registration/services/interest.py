@@ -70,7 +70,13 @@ def interest_signup(
             and signup.confirmed_at is None
             and address_email_take(purpose=AddressEmail.Purpose.INTEREST, email=email, now=now)
         ):
-            email_queue(kind="interest_confirm", to=email, interest_signup=signup)
+            sent = signup.emails.filter(kind="interest_confirm").count()
+            email_queue(
+                kind="interest_confirm",
+                to=email,
+                key=f"interest_confirm:{signup.pk}:{sent + 1}",
+                interest_signup=signup,
+            )
     return signup
 
 
@@ -172,5 +178,10 @@ def _notify(*, signup_id: int, session_id: int, now: datetime) -> int:
         )
         if not created:
             return 0
-        email_queue(kind="interest_published", to=signup.email, interest_notification=notification)
+        email_queue(
+            kind="interest_published",
+            to=signup.email,
+            key=f"interest_published:{notification.pk}",
+            interest_notification=notification,
+        )
     return 1

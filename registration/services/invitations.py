@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Offering
 
-from ..models import Invitation, OutboundEmail
+from ..models import Invitation
 from .emails import email_queue
 
 
@@ -32,8 +32,12 @@ def invitation_create(
             created_by=by,
             expires_at=now + timedelta(days=days),
         )
-        queued = email_queue(kind="invitation", to=email)
-        OutboundEmail.objects.filter(pk=queued.pk).update(invitation=invitation)
+        email_queue(
+            kind="invitation",
+            to=email,
+            key=f"invitation:{invitation.pk}",
+            invitation=invitation,
+        )
     return invitation
 
 

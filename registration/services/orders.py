@@ -229,7 +229,12 @@ def order_place(*, trainee, payment_method: str, now: datetime) -> Order:
             },
         )
         if payment_method == Order.Method.OFFLINE:
-            email_queue(kind="order_awaiting_payment", to=trainee.email, order=order)
+            email_queue(
+                kind="order_awaiting_payment",
+                to=trainee.email,
+                key=f"order_awaiting_payment:{order.pk}",
+                order=order,
+            )
     seats_changed()
     return order
 
@@ -329,7 +334,12 @@ def order_confirm(
             message=_("Payment of %(amount)s received (%(method)s).")
             % {"amount": format_cents(amount_cents), "method": method},
         )
-        email_queue(kind="order_confirmation", to=order.trainee.email, order=order)
+        email_queue(
+            kind="order_confirmation",
+            to=order.trainee.email,
+            key=f"order_confirmation:{order.pk}",
+            order=order,
+        )
     seats_changed()
     return order, True
 

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from catalog.formatting import format_cents
 
-from ..models import Enrolment, Order, Refund, StripeEvent
+from ..models import Enrolment, Order, Payment, Refund, StripeEvent
+from .emails import email_queue
 from .orders import OrderStateError, order_cancel, order_confirm, order_log
 
 logger = logging.getLogger(__name__)
@@ -239,6 +240,7 @@ def checkout_fulfil(*, checkout_session_id: str, now: datetime) -> Order | None:
             reason=_("Seat no longer available after the hold expired"),
             by=None,
             idempotency_key=f"auto-refund-{order.code}",
+            notice="refund_late_payment",
         )
     return order
 
@@ -280,9 +282,12 @@ def refund_issue(
     by,
     idempotency_key: str,
     order_line=None,
+    notice: str | None = "refund_issued",
 ) -> Refund:
     """Refund part or all of a paid order: through Stripe for card payments, else recorded
-    as due from the center. Never more than what is still refundable."""
+    as due from the center. Never more than what is still refundable. The trainee is told
+    by an email of the `notice` kind (templates/registration/emails/), unless the caller's
+    own email says it (None)."""
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if amount_cents <= 0:
@@ -338,7 +343,20 @@ def refund_issue(
                 "reason": reason,
             },
         )
+        if notice:
+            _refund_notice(record, kind=notice)
     return record
+
+
+def _refund_notice(refund: Refund, *, kind: str = "refund_issued") -> None:
+    """Tell the trainee that money is on its way back, in the refund's transaction."""
+    email_queue(
+        kind=kind,
+        to=refund.order.trainee.email,
+        key=f"refund:{refund.pk}",
+        order=refund.order,
+        refund=refund,
+    )
 
 
 def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
@@ -369,6 +387,7 @@ def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
                 message=_("%(amount)s refunded in the Stripe dashboard.")
                 % {"amount": format_cents(amount)},
             )
+            _refund_notice(record)
             return record
     except IntegrityError:
         return None
@@ -463,3 +482,89 @@ def _dispatch(event) -> None:
 def _refund_from_stripe(refund_id: str) -> stripe.Refund:
     """The refund as Stripe's API has it now, rather than as the event's payload said."""
     return stripe_client().v1.refunds.retrieve(refund_id)
+
+
+# --------------------------------------------------------------------------------------
+# A card payment whose amount did not match its order
+# --------------------------------------------------------------------------------------
+
+
+def payment_mismatch_open(*, order: Order) -> bool:
+    """Whether the order may hold a card payment that was flagged and never fulfilled (an
+    amount that did not match): the coordinator can refund it (payment_mismatch_refund)."""
+    return bool(
+        order.flagged_reason
+        and order.stripe_checkout_session_id
+        and order.status != Order.Status.PAID
+        and not order.payments.exists()
+    )
+
+
+def payment_mismatch_refund(*, order: Order, by, now: datetime) -> Refund:
+    """Resolve a card payment whose amount did not match its order: record what Stripe took,
+    refund all of it, cancel the order if it still holds seats, and tell the trainee why.
+
+    What Stripe's API says about the payment decides, never the flag's text. A payment above
+    the order's total is refused here (the order's refunds can't exceed it): the Stripe
+    dashboard refunds it, and its webhook records it.
+    """
+    from .orders import OrderStateError
+
+    try:
+        session = stripe_client().v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    except stripe.StripeError as error:
+        raise PaymentUnavailable(
+            _("Stripe could not be reached: %(error)s") % {"error": error.user_message or error}
+        ) from error
+    paid = session.amount_total or 0
+    if session.payment_status != "paid" or not paid:
+        raise OrderStateError(_("Stripe holds no payment for this order: nothing to refund."))
+    if paid == order.total_cents and (session.currency or "").lower() == order.currency:
+        raise OrderStateError(
+            _("The payment matches the order's total: there is no mismatch to resolve.")
+        )
+    if paid > order.total_cents:
+        raise OrderStateError(
+            _(
+                "Stripe took %(paid)s, more than the order's %(total)s: refund it in the Stripe "
+                "dashboard, where the refund is recorded on the order."
+            )
+            % {"paid": format_cents(paid), "total": format_cents(order.total_cents)}
+        )
+    payment_intent = (
+        session.payment_intent
+        if isinstance(session.payment_intent, str)
+        else (session.payment_intent.id if session.payment_intent else "")
+    )
+    reason = _("The card payment of %(paid)s did not match the order's %(total)s.") % {
+        "paid": format_cents(paid),
+        "total": format_cents(order.total_cents),
+    }
+    with transaction.atomic():
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        if locked.payments.exists() or locked.status == Order.Status.PAID:
+            raise OrderStateError(
+                _("Order %(code)s's payment was resolved already.") % {"code": locked.code}
+            )
+        Payment.objects.create(
+            order=locked,
+            method=Order.Method.STRIPE,
+            amount_cents=paid,
+            stripe_payment_intent_id=payment_intent,
+            recorded_by=by,
+            note=reason,
+            received_at=now,
+        )
+        locked.stripe_payment_intent_id = payment_intent
+        locked.flagged_reason = ""
+        locked.save(update_fields=["stripe_payment_intent_id", "flagged_reason"])
+        if locked.status == Order.Status.PENDING:
+            order_cancel(order=locked, by=by, now=now, reason=reason, close_checkout=False)
+        return refund_issue(
+            order=locked,
+            amount_cents=paid,
+            reason=reason,
+            by=by,
+            idempotency_key=f"mismatch-refund-{locked.code}",
+            notice="payment_mismatch_refunded",
+        )

@@ -96,7 +96,12 @@ def order_cancel_by_staff(*, order: Order, by, now: datetime, reason: str) -> Or
             enrolment.status = Enrolment.Status.CANCELLED
             enrolment.closed_at = now
             enrolment.save(update_fields=["status", "closed_at"])
-            email_queue(kind="enrolment_cancelled", to=enrolment.trainee.email, enrolment=enrolment)
+            email_queue(
+                kind="enrolment_cancelled",
+                to=enrolment.trainee.email,
+                key=f"enrolment_cancelled:{enrolment.pk}",
+                enrolment=enrolment,
+            )
         order_log(
             order=order,
             actor=by,
@@ -300,7 +305,12 @@ def registration_manual(
                 "method": order.get_payment_method_display(),
             },
         )
-        email_queue(kind="order_confirmation", to=trainee.email, order=order)
+        email_queue(
+            kind="order_confirmation",
+            to=trainee.email,
+            key=f"order_confirmation:{order.pk}",
+            order=order,
+        )
     seats_changed()
     return order
 

@@ -96,7 +96,12 @@ def waitlist_offer_next(*, session_id: int, now: datetime) -> list[WaitlistEntry
             entry.offered_at = now
             entry.offer_expires_at = expires
             entry.save(update_fields=["hold", "status", "offered_at", "offer_expires_at"])
-            email_queue(kind="waitlist_offer", to=entry.trainee.email, waitlist_entry=entry)
+            email_queue(
+                kind="waitlist_offer",
+                to=entry.trainee.email,
+                key=f"waitlist_offer:{entry.hold.pk}",
+                waitlist_entry=entry,
+            )
             offered.append(entry)
     if offered:
         seats_changed()

@@ -13,7 +13,13 @@ from catalog.models import Session, SiteSettings
 from certificates.models import Certificate
 from registration.models import Enrolment
 from tests.registration.flows import element, text
-from tests.registration.test_roster import enrol, roster_url, shown_messages, trainee
+from tests.registration.test_roster import (
+    EVENING_AFTER,
+    enrol,
+    roster_url,
+    shown_messages,
+    trainee,
+)
 
 from .test_issuing import auto_issue, certificate
 
@@ -324,20 +330,64 @@ def test_revoke_asks_for_the_reason_and_keeps_the_record(admin_client, session, 
     assert any("Revoked" in row for row in list_rows(response))
 
 
-def test_retry_delivery_requeues_the_failed_ones_only(
+def stuck_on_its_way(enrolment, after_session, django_capture_on_commit_callbacks):
+    """Issued, and its task lost (a worker killed outright): the email never leaves, until
+    the outbox counts it as stuck."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from certificates.services import certificate_issue
+
+    Enrolment.objects.filter(pk=enrolment.pk).update(attendance=ATTENDED)
+    enrolment.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        issued = certificate_issue(enrolment=enrolment, kind=Kind.ATTENDANCE, now=EVENING_AFTER)
+    after_session.shift(timedelta(seconds=settings.OUTBOX_STUCK_SECONDS + 60))
+    return issued
+
+
+def test_retry_delivery_sends_failed_and_stuck_ones_and_leaves_emailed_ones_alone(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
     failed = certificate(roster["bell"], delivery=Delivery.FAILED, delivery_error="Timeout")
     emailed = certificate(roster["cho"], delivery=Delivery.EMAILED)
+    stuck = stuck_on_its_way(roster["doe"], after_session, django_capture_on_commit_callbacks)
+    assert stuck.delivery == Delivery.QUEUED
+
     with django_capture_on_commit_callbacks(execute=True):
-        response = certificate_action(admin_client, "retry_delivery", failed, emailed)
+        response = certificate_action(admin_client, "retry_delivery", failed, emailed, stuck)
+
     assert shown_messages(response) == [
-        "1 certificate queued for delivery again. "
-        "1 had not failed (or is no longer valid), so was left alone."
+        "2 certificates queued for delivery again. "
+        "1 was emailed already (or is no longer valid), so was left alone."
     ]
-    failed.refresh_from_db()
-    assert failed.delivery == Delivery.EMAILED
-    assert [m.to for m in mail.outbox] == [[roster["bell"].trainee.email]]
+    for retried in (failed, stuck):
+        retried.refresh_from_db()
+        assert retried.delivery == Delivery.EMAILED
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        roster[key].trainee.email for key in ("bell", "doe")
+    )
+
+
+def test_the_progress_page_shows_certificates_stuck_on_their_way_and_retries_them(
+    after_session, admin_client, session, roster, django_capture_on_commit_callbacks
+):
+    certificate(roster["cho"], delivery=Delivery.EMAILED)
+    stuck_on_its_way(roster["doe"], after_session, django_capture_on_commit_callbacks)
+
+    response = admin_client.get(progress_url(session))
+    assert "1 of 2 rendered and emailed" in text(response)
+    assert "1 is stuck on its way (its worker stopped)" in text(response)
+    assert 'value="Retry failed and stuck"' in response.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(progress_url(session), {"retry": "1"}, follow=True)
+    assert shown_messages(response) == ["1 certificate queued again."]
+    assert [m.to for m in mail.outbox] == [[roster["doe"].trainee.email]]
+    response = admin_client.get(progress_url(session))
+    assert "2 of 2 rendered and emailed" in text(response)
+    assert "stuck" not in text(response)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Delivery: the PDF is rendered and emailed once per version, through a real SMTP server
-too; failures are retried, then shown with their reason, and "retry failed" sends them."""
+"""Delivery through the outbox: the PDF is rendered and emailed once per version, through a
+real SMTP server too; a failed attempt is shown with its reason and tried again later, a
+mailbox the server refuses fails at once, and "retry delivery" sends them."""
 
 import email
 import email.policy
@@ -8,32 +9,42 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from certificates.delivery import certificates_delivery_retry, email_key
 from certificates.models import Certificate
-from certificates.services import (
-    certificate_issue,
-    certificate_reissue,
-    certificate_render,
-    certificates_retry_failed,
-)
-from certificates.tasks import certificate_deliver
+from certificates.services import certificate_issue, certificate_reissue, certificate_render
+from registration.models import OutboundEmail
+from registration.tasks import email_send
 
-from .conftest import AFTER, free_port, pdf_of, pdf_text, submit_evaluation, use_smtp
+from .conftest import (
+    AFTER,
+    RecordingHandler,
+    free_port,
+    pdf_of,
+    pdf_text,
+    submit_evaluation,
+    use_smtp,
+)
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
 
 
 def issue_quietly(enrolment, kind=ATTENDANCE) -> Certificate:
-    """Issued, its delivery not run (the test transaction never commits)."""
+    """Issued, its email in the outbox but not sent (the test transaction never commits)."""
     return certificate_issue(enrolment=enrolment, kind=kind, now=AFTER)
+
+
+def deliver(certificate: Certificate) -> bool:
+    """The outbox's task for the certificate's email, as a worker runs it."""
+    return email_send.delay(email_key(certificate.pk)).get()
 
 
 def test_delivering_twice_renders_once_and_sends_one_email(attended, mailoutbox):
     certificate = issue_quietly(attended())
 
-    assert certificate_deliver.delay(certificate.pk).get() is True
+    assert deliver(certificate) is True
     certificate.refresh_from_db()
     first_pdf, rendered_at = certificate.pdf.name, certificate.rendered_at
-    assert certificate_deliver.delay(certificate.pk).get() is False
+    assert deliver(certificate) is False
 
     certificate.refresh_from_db()
     assert len(mailoutbox) == 1
@@ -58,7 +69,7 @@ def test_a_run_that_rendered_second_sends_the_pdf_kept_first_and_leaves_no_stray
         return pdf
 
     monkeypatch.setattr(rendering, "certificate_pdf", another_run_keeps_its_pdf_meanwhile)
-    assert certificate_deliver.delay(certificate.pk).get() is True
+    assert deliver(certificate) is True
 
     (message,) = mailoutbox
     ((_name, attached, _type),) = message.attachments
@@ -71,7 +82,7 @@ def test_the_email_carries_the_pdf_and_the_verification_link(attended, mailoutbo
     settings.SITE_URL = "https://trainings.polarisinsight.example"
     enrolment = attended()
     certificate = issue_quietly(enrolment)
-    certificate_deliver.delay(certificate.pk)
+    deliver(certificate)
 
     (message,) = mailoutbox
     assert message.to == [enrolment.trainee.email]
@@ -92,7 +103,7 @@ def test_a_brn_email_reminds_the_nurse_to_keep_the_certificate_four_years(
 ):
     enrolment = attended(credit_type=brn, profession="rn")
     submit_evaluation(enrolment)
-    certificate_deliver.delay(issue_quietly(enrolment, CE).pk)
+    deliver(issue_quietly(enrolment, CE))
 
     (message,) = mailoutbox
     assert message.subject.startswith("Your CE certificate (California BRN CE): ")
@@ -107,7 +118,7 @@ def test_a_certificate_sent_through_a_real_smtp_server_arrives_with_its_pdf(
     submit_evaluation(enrolment)
     certificate = issue_quietly(enrolment, CE)
 
-    assert certificate_deliver.delay(certificate.pk).get() is True
+    assert deliver(certificate) is True
 
     (raw,) = smtp_server.messages
     message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -122,28 +133,63 @@ def test_a_certificate_sent_through_a_real_smtp_server_arrives_with_its_pdf(
     assert reader.metadata.author == "Polaris Insight Center"
 
 
-def test_an_unreachable_mail_server_fails_the_delivery_with_its_reason_after_retries(
-    attended, settings, mailoutbox, django_capture_on_commit_callbacks, eager_retries
+def test_an_unreachable_mail_server_leaves_the_reason_and_the_certificate_is_tried_again(
+    attended, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     use_smtp(settings, free_port())  # nothing listens there
     certificate = issue_quietly(attended())
 
-    assert certificate_deliver.delay(certificate.pk).get() is False
+    assert deliver(certificate) is False
 
     certificate.refresh_from_db()
-    assert certificate.delivery == Certificate.Delivery.FAILED
+    assert certificate.delivery == Certificate.Delivery.RENDERED  # drawn, and on its way
     assert "Connection refused" in certificate.delivery_error
     assert certificate.pdf and certificate.emailed_at is None
+    email = OutboundEmail.objects.get(key=email_key(certificate.pk))
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert email.next_attempt_at > email.created_at  # the sweep tries it again then
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        assert certificates_retry_failed(certificate_ids=[certificate.pk]) == 1
+        assert certificates_delivery_retry(certificate_ids=[certificate.pk], now=AFTER) == 1
     certificate.refresh_from_db()
     assert certificate.delivery == Certificate.Delivery.EMAILED
     assert certificate.delivery_error == ""
     assert len(mailoutbox) == 1
-    # Only failed deliveries are queued again.
-    assert certificates_retry_failed(certificate_ids=[certificate.pk]) == 0
+    # An emailed certificate is not sent again.
+    assert certificates_delivery_retry(certificate_ids=[certificate.pk], now=AFTER) == 0
+
+
+class RefusingMailbox(RecordingHandler):
+    """A mail server that knows no such mailbox."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such user here"
+
+
+def test_a_mailbox_the_server_refuses_fails_the_delivery_at_once_with_its_reason(
+    attended, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        use_smtp(settings, controller.port)
+        certificate = issue_quietly(attended())
+        assert deliver(certificate) is False
+    finally:
+        controller.stop()
+
+    certificate.refresh_from_db()
+    assert certificate.delivery == Certificate.Delivery.FAILED
+    assert "550" in certificate.delivery_error and "No such user" in certificate.delivery_error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert certificates_delivery_retry(certificate_ids=[certificate.pk], now=AFTER) == 1
+    certificate.refresh_from_db()
+    assert certificate.delivery == Certificate.Delivery.EMAILED
+    assert len(mailoutbox) == 1
 
 
 def test_a_version_superseded_before_delivery_is_not_sent(attended, admin_user, mailoutbox):
@@ -152,8 +198,8 @@ def test_a_version_superseded_before_delivery_is_not_sent(attended, admin_user, 
         certificate=original, legal_name="Corrected Name", by=admin_user, now=AFTER
     )
 
-    certificate_deliver.delay(original.pk)
-    certificate_deliver.delay(corrected.pk)
+    deliver(original)
+    deliver(corrected)
 
     (message,) = mailoutbox
     assert "Corrected Name" in message.body
@@ -166,26 +212,26 @@ def test_a_rosters_certificates_share_one_smtp_connection(attended, smtp_server,
     certificates = [issue_quietly(attended()) for _ in range(3)]
 
     for certificate in certificates:
-        assert certificate_deliver.delay(certificate.pk).get() is True
+        assert deliver(certificate) is True
 
     assert len(smtp_server.messages) == 3
     assert len(set(smtp_server.connections)) == 1
 
 
 def test_a_connection_the_mail_server_dropped_is_replaced_and_nothing_is_lost(
-    attended, smtp_server, settings, eager_retries
+    attended, smtp_server, settings
 ):
     from aiosmtpd.controller import Controller
 
     use_smtp(settings, smtp_server.port)
     first, second = issue_quietly(attended()), issue_quietly(attended())
-    certificate_deliver.delay(first.pk)
+    deliver(first)
     # The mail server restarts: the connection the first email used is gone.
     smtp_server.controller.stop()
     restarted = Controller(smtp_server, hostname="127.0.0.1", port=smtp_server.port)
     restarted.start()
     try:
-        certificate_deliver.delay(second.pk)
+        deliver(second)
     finally:
         restarted.stop()
 

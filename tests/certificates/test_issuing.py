@@ -186,7 +186,7 @@ def test_progress_counts_the_sessions_valid_certificates_by_delivery(session, ro
     old = certificate(roster["diaz"], status=Status.SUPERSEDED, delivery=Delivery.FAILED)
     certificate(roster["diaz"], version=2, supersedes=old, delivery=Delivery.EMAILED)
 
-    progress = session_certificates_progress(session=session)
+    progress = session_certificates_progress(session=session, now=EVENING_AFTER)
     assert (progress.total, progress.rendered, progress.emailed, progress.queued) == (5, 3, 2, 1)
     assert progress.failed == [(failed, "SMTP 550: mailbox unavailable")]
     assert progress.emailing == 1 and progress.in_flight and not progress.done
@@ -195,7 +195,7 @@ def test_progress_counts_the_sessions_valid_certificates_by_delivery(session, ro
 def test_progress_is_done_when_nothing_is_on_its_way(session, roster):
     certificate(roster["cho"], delivery=Delivery.EMAILED)
     certificate(roster["bell"], delivery=Delivery.FAILED)
-    progress = session_certificates_progress(session=session)
+    progress = session_certificates_progress(session=session, now=EVENING_AFTER)
     assert not progress.in_flight and progress.done
     assert progress.failed[0][1] == "no reason was recorded"
 

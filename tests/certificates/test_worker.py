@@ -20,10 +20,10 @@ from django.db import connection
 from catalog.models import CreditType
 from certificates.models import Certificate
 from certificates.services import certificates_issue_for_enrolment
-from certificates.tasks import certificate_deliver
 from polaris.celery import app as celery_app
 from registration.models import Enrolment, TraineeProfile
 from registration.services.attendance import attendance_mark
+from registration.tasks import email_send
 from tests.factories import EnrolmentFactory, UserFactory
 from tests.registration.flows import session_of
 
@@ -111,10 +111,11 @@ def worker_env(postgres, redis_url, smtp_server, settings, tmp_path):
 
 @pytest.fixture
 def worker(worker_env, redis_url, tmp_path):
-    """A real worker consuming a queue of its own; the certificate delivery task goes there
-    and this test's process publishes to Redis instead of running tasks inline."""
+    """A real worker consuming a queue of its own; the outbox's sending task (which delivers
+    certificates) goes there and this test's process publishes to Redis instead of running
+    tasks inline."""
     queue = f"test-certificates-{uuid.uuid4().hex[:10]}"
-    task = celery_app.tasks[certificate_deliver.name]
+    task = celery_app.tasks[email_send.name]
     task.queue = queue
     task._exec_options = None  # Celery caches a task's routing options
     celery_app.conf.task_always_eager = False

@@ -11,7 +11,7 @@ from django.utils import timezone
 from certificates.models import Certificate
 from polaris.pdf import RefusedURL, StaticFilesFetcher, render_pdf, static_file_uri
 from registration.evidence import zoom_connected_minutes
-from registration.models import Enrolment
+from registration.models import Enrolment, OutboundEmail
 from registration.selectors import attendance_flags
 from registration.services import attendance
 from tests.factories import PACIFIC
@@ -237,16 +237,36 @@ def test_sign_times_service_refuses_what_the_form_refuses(
     assert Enrolment.objects.get(pk=roster["cho"].pk).signed_in_at is None
 
 
-def test_a_queued_roster_message_is_sent_once(after_session, session, roster):
+def test_a_roster_message_sent_twice_from_the_same_form_is_sent_once(
+    after_session, session, roster, admin_user, django_capture_on_commit_callbacks
+):
     ids = [e.pk for e in on_roster(roster)]
-    sent = attendance.roster_email(
-        session_id=session.pk, subject="S", message="M", enrolment_ids=ids, key="k1"
-    )
-    again = attendance.roster_email(
-        session_id=session.pk, subject="S", message="M", enrolment_ids=ids, key="k1"
-    )
-    assert (sent, again) == (4, 0)
+    message = {"subject": "S", "message": "M", "token": "form-1", "by": admin_user}
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = attendance.roster_email_queue(
+            session_id=session.pk, enrolment_ids=ids, now=timezone.now(), **message
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = attendance.roster_email_queue(
+            session_id=session.pk, enrolment_ids=ids, now=timezone.now(), **message
+        )
+    assert (sent, again) == (4, 4)  # the same answer, and no second email
     assert len(mail.outbox) == 4
+    assert OutboundEmail.objects.filter(kind="roster_message").count() == 4
+
+
+def test_a_roster_message_without_its_forms_token_is_refused(after_session, session, roster):
+    with pytest.raises(attendance.AttendanceError, match="open “Email the roster” again"):
+        attendance.roster_email_queue(
+            session_id=session.pk,
+            enrolment_ids=[roster["cho"].pk],
+            subject="S",
+            message="M",
+            token="",
+            by=None,
+            now=timezone.now(),
+        )
+    assert not OutboundEmail.objects.exists()
 
 
 def test_pdfs_load_our_static_files_and_nothing_else(tmp_path, settings):

@@ -493,6 +493,7 @@ def test_email_the_roster_sends_one_email_per_trainee_after_commit(
     form = run_action(admin_client, session, "email_roster", *chosen)
     assert form.status_code == 200
     assert "The message goes to 4 trainees" in text(form)
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', form.content.decode())[1]
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin_client.post(
@@ -502,6 +503,7 @@ def test_email_the_roster_sends_one_email_per_trainee_after_commit(
                 ACTION_CHECKBOX_NAME: [e.pk for e in chosen],
                 "subject": "Zoom link for Monday",
                 "message": "Please join ten minutes early.",
+                "token": token,
                 "send": "Send",
             },
             follow=True,

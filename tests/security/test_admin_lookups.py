@@ -24,7 +24,15 @@ from django.utils import timezone
 from catalog.models import Offering
 from certificates.models import Evaluation
 from registration.admin.gated import IntakeAdmin
-from registration.models import Inquiry, InquiryRecipient, InquiryTopic, Intake
+from registration.models import (
+    Inquiry,
+    InquiryRecipient,
+    InquiryTopic,
+    Intake,
+    InterestNotification,
+    Refund,
+    RosterMessage,
+)
 from registration.services.accounts import account_close
 from registration.services.intake import intake_review
 from registration.services.staff import waiver_grant
@@ -162,6 +170,19 @@ def everything(world: World, reviewed, client, catalog) -> World:
         by=world.coordinator,
     )
     Evaluation.objects.create(enrolment=world.past_enrolment, requested_at=now)
+    Refund.objects.create(
+        order=world.order, amount_cents=2500, status=Refund.Status.DUE, reason="Goodwill."
+    )
+    RosterMessage.objects.create(
+        session=world.past_enrolment.session,
+        subject="Parking",
+        message="Park behind the building.",
+        sent_by=world.coordinator,
+        token="spare-roster-message",
+    )
+    InterestNotification.objects.create(
+        signup=world.interest, session=world.past_enrolment.session, sent_at=now
+    )
     Group.objects.create(name="Volunteers")
     make_user(legal_name="Sam Spare")
     return world
