@@ -22,6 +22,7 @@ from ..models import (
     WaitlistEntry,
 )
 from ..selectors import registrations_not_over
+from .account_emails import account_emails_delete
 from .intake import intake_withdraw
 from .orders import order_cancel, order_log
 from .waitlist import waitlist_leave
@@ -54,9 +55,10 @@ def account_close(*, user, now: datetime) -> AccountClosure:
 
     Refused while a confirmed registration's session has not ended. Otherwise: unpaid orders
     are cancelled (their seats released), waitlist places left, the cart emptied, intakes
-    withdrawn (answers and review notes deleted), interest signups unsubscribed and erased;
-    the login is disabled and the email address, names and username are replaced by
-    placeholders. The profile's legal name and license stay: rosters kept four years show them.
+    withdrawn (answers and review notes deleted), interest signups unsubscribed and erased,
+    account emails not sent yet deleted; the login is disabled and the email address, names
+    and username are replaced by placeholders. The profile's legal name and license stay:
+    rosters kept four years show them.
     """
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
@@ -100,6 +102,8 @@ def account_close(*, user, now: datetime) -> AccountClosure:
             signup.email = closed_email("interest", signup.pk)
             signup.unsubscribed_at = signup.unsubscribed_at or now
             signup.save(update_fields=["name", "email", "unsubscribed_at"])
+        # Confirmation and reset links not sent yet would reach an account no longer there.
+        account_emails_delete(user_id=user.pk, addresses=addresses)
         placeholder = closed_email("account-closed", user.pk)
         for address in addresses:
             OutboundEmail.objects.filter(to__iexact=address, sent_at__isnull=False).update(
