@@ -26,9 +26,11 @@ run: install
 	DEBUG=1 $(MANAGE) load_catalog
 	DEBUG=1 $(BIN)/honcho -f Procfile.dev start
 
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install lint
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
