@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
+    "audit",
     "catalog",
     "registration",
     "certificates",

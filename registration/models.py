@@ -358,24 +358,6 @@ class Refund(models.Model):
         return f"{self.order} · −{self.amount_cents}"
 
 
-class OrderEvent(models.Model):
-    """The audit log of an order: who did what, when."""
-
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(_("action"), max_length=40)
-    message = models.TextField(_("what happened"))
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ("created_at", "pk")
-
-    def __str__(self) -> str:
-        return f"{self.order} · {self.action}"
-
-
 class StripeEvent(models.Model):
     """Every webhook event received, so that a replay does nothing."""
 

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import log_action
+
 from ..models import (
     AccountClosure,
     CartItem,
@@ -24,7 +26,7 @@ from ..models import (
 from ..selectors import registrations_not_over
 from .account_emails import account_emails_delete
 from .intake import intake_withdraw
-from .orders import order_cancel, order_log
+from .orders import order_cancel
 from .waitlist import waitlist_leave
 
 logger = logging.getLogger(__name__)
@@ -119,13 +121,5 @@ def account_close(*, user, now: datetime) -> AccountClosure:
         user.save()
         closure = AccountClosure.objects.create(user=user, closed_at=now)
         for order in Order.objects.filter(trainee=user):
-            order_log(
-                order=order,
-                actor=user,
-                action="account closed",
-                message=_(
-                    "The trainee closed their account. This order and its registrations, "
-                    "certificates and evaluations are kept."
-                ),
-            )
+            log_action(order, "registration.account.closed", actor=user)
     return closure

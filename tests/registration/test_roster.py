@@ -18,8 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
+from audit.models import LogEntry
+from audit.services import log_entries
 from catalog.models import CreditType, Session, SiteSettings
-from registration.models import Enrolment, Order, OrderEvent, OrderLine, TraineeProfile
+from registration.models import Enrolment, Order, OrderLine, TraineeProfile
 from tests.admin_forms import admin_form_data
 from tests.factories import PACIFIC, StaffFactory, UserFactory, login_staff
 
@@ -270,8 +272,8 @@ def test_sign_in_and_out_are_saved_inline_in_pacific_time(
     entry = Enrolment.objects.get(pk=roster["cho"].pk)
     assert entry.signed_in_at == at(9, 20) and entry.signed_out_at == at(17, 1)
     assert "late" in next(r for r in rows(response) if r.startswith("Dana Cho"))
-    event = OrderEvent.objects.filter(order=entry.order_line.order).last()
-    assert event.action == "sign-in" and "9:20 AM" in event.message
+    event = log_entries(entry.order_line.order).last()
+    assert event.action == "registration.attendance.times" and "9:20 AM" in event.text
     others = Enrolment.objects.exclude(pk=entry.pk).filter(signed_in_at__isnull=False)
     assert not others.exists()
 
@@ -324,9 +326,9 @@ def test_mark_attended_reports_how_many_and_logs_who(
         roster["diaz"].pk: "unmarked",
         roster["cancelled"].pk: "unmarked",
     }
-    event = OrderEvent.objects.filter(order=roster["cho"].order_line.order).last()
-    assert (event.action, event.actor) == ("attendance", admin_user)
-    assert "attended" in event.message
+    event = log_entries(roster["cho"].order_line.order).last()
+    assert (event.action, event.actor) == ("registration.attendance.marked", admin_user)
+    assert event.text.startswith("Marked attended in full for Module 1")
 
     response = run_action(admin_client, session, "mark_absent", roster["bell"])
     assert shown_messages(response) == ["1 trainee marked absent."]
@@ -338,7 +340,7 @@ def test_attendance_is_refused_on_a_future_session(before_season, admin_client, 
     response = run_action(admin_client, session, "mark_attended", *on_roster(roster))
     assert shown_messages(response) == ["Attendance can't be marked on a future session."]
     assert not Enrolment.objects.exclude(attendance="unmarked").exists()
-    assert not OrderEvent.objects.filter(action="attendance").exists()
+    assert not LogEntry.objects.filter(action__startswith="registration.attendance.").exists()
 
 
 def test_attendance_can_be_marked_across_the_whole_roster(
