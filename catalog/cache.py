@@ -8,6 +8,7 @@ request in every process.
 import time
 
 from django.core.cache import cache
+from django.db import transaction
 
 VERSION_KEY = "catalog:version"
 
@@ -28,6 +29,14 @@ def catalog_version() -> int | None:
 
 
 def catalog_changed() -> None:
+    """Bump the version now, and again when the transaction commits: a visitor's page
+    rendered in between, from the rows as they were before the commit, is then not kept
+    under the current version."""
+    _bump()
+    transaction.on_commit(_bump, robust=True)
+
+
+def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:

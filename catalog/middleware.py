@@ -14,11 +14,14 @@ request, opening a session or running a middleware:
   served, so a catalog edit or a seat taken shows on the next request in every process;
 - only a response Django marked cacheable (an anonymous 200 that set no cookie) is kept;
 - each page carries an ETag and `Cache-Control: no-cache`: a browser revalidates and
-  gets a 304 while the page is unchanged.
+  gets a 304 while the page is unchanged;
+- a browser that accepts gzip gets the page gzipped (compressed once, when kept). These
+  pages hold no secret (no CSRF token, nothing personal), so compression reveals nothing.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -49,13 +52,32 @@ StartResponse = Callable[..., object]
 
 @dataclass(frozen=True)
 class Page:
-    """A response as Django sent it, for the catalog version it was rendered under."""
+    """A response as Django sent it, for the catalog version it was rendered under, and its
+    gzipped form."""
 
     version: int
     status: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str
+    gzipped: bytes
+    gzipped_etag: str
+
+    @classmethod
+    def of(cls, *, version: int, status: str, headers: list, body: bytes) -> Page:
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        vary = [v for n, v in headers if n.lower() == "vary"]
+        kept = [(n, v) for n, v in headers if n.lower() not in ("vary", "content-length")]
+        kept.append(("Vary", ", ".join([*vary, "Accept-Encoding"])))
+        return cls(
+            version=version,
+            status=status,
+            headers=tuple(kept),
+            body=body,
+            etag=f'"{digest}"',
+            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+            gzipped_etag=f'"{digest}-gzip"',
+        )
 
 
 def page_key(path: str) -> str:
@@ -144,12 +166,21 @@ def visitor_path(environ: dict) -> str | None:
     return path if _cacheable_view(path) else None
 
 
-def _not_modified(environ: dict, etag: str) -> bool:
+def _not_modified(environ: dict, etags: tuple[str, ...]) -> bool:
     wanted = environ.get("HTTP_IF_NONE_MATCH")
     if not wanted:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-    return etag in tags or "*" in tags
+    return "*" in tags or any(etag in tags for etag in etags)
+
+
+def _accepts_gzip(environ: dict) -> bool:
+    for coding in environ.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        name, _, params = coding.partition(";")
+        if name.strip().lower() == "gzip":
+            quality = params.strip().removeprefix("q=").strip()
+            return quality == "" or quality.strip("0.") != ""
+    return False
 
 
 class VisitorPageCache:
@@ -217,25 +248,24 @@ class VisitorPageCache:
             close = getattr(result, "close", None)
             if close is not None:
                 close()  # Django's request_finished: connections closed or kept as usual
-        page = Page(
-            version=version,
-            status=sent["status"],
-            headers=tuple((name, value) for name, value in headers),
-            body=body,
-            etag=f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
-        )
+        page = Page.of(version=version, status=sent["status"], headers=headers, body=body)
         cache.set(page_key(path), page, settings.CATALOG_CACHE_SECONDS)
         self._keep(path, page)
         return self._serve(page, environ, start_response)
 
     def _serve(self, page: Page, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        validators = [("ETag", page.etag), ("Cache-Control", CACHE_CONTROL)]
-        if _not_modified(environ, page.etag):
+        if _accepts_gzip(environ):
+            body, etag, encoding = page.gzipped, page.gzipped_etag, [("Content-Encoding", "gzip")]
+        else:
+            body, etag, encoding = page.body, page.etag, []
+        validators = [("ETag", etag), ("Cache-Control", CACHE_CONTROL)]
+        if _not_modified(environ, (page.etag, page.gzipped_etag)):
             headers = [(n, v) for n, v in page.headers if n.lower() not in _NOT_FOR_304]
             start_response("304 Not Modified", headers + validators)
             return []
-        start_response(page.status, [*page.headers, *validators])
-        return [page.body]
+        length = [("Content-Length", str(len(body)))]
+        start_response(page.status, [*page.headers, *encoding, *length, *validators])
+        return [body]
 
 
 def _no_write(data: bytes) -> None:

@@ -1,6 +1,7 @@
 """Visitors without a session get catalog pages from the cache, before Django's middleware
 runs (polaris.wsgi); what they see stays current, and nobody signed in ever gets it."""
 
+import gzip
 import re
 
 import pytest
@@ -146,3 +147,20 @@ def test_a_disallowed_host_is_refused_as_before(visitor):
     visitor.get("/")
     response = visitor.get("/", {"Host": "evil.example"})
     assert response.status_code == 400
+
+
+def test_a_browser_that_accepts_gzip_gets_the_page_gzipped(visitor):
+    plain = visitor.get("/trainings/module-1/")
+    zipped = visitor.get("/trainings/module-1/", {"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == plain.content
+    assert int(zipped.headers["content-length"]) == len(zipped.content) < len(plain.content)
+    for response in (plain, zipped):
+        assert "Accept-Encoding" in response.headers["vary"]
+        assert "Cookie" in response.headers["vary"]
+    assert "content-encoding" not in plain.headers
+    again = visitor.get(
+        "/trainings/module-1/",
+        {"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]},
+    )
+    assert again.status_code == 304
