@@ -10,7 +10,7 @@ PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 SERVE_DB ?= polaris
 REDIS_SERVER ?= redis://127.0.0.1:6379
 
-.PHONY: run test install lint format migrate catalog admin serve bench lighthouse css clean
+.PHONY: run test install lint format migrate catalog admin serve bench css clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
