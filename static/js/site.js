@@ -28,3 +28,18 @@
     });
   }
 })();
+
+(function () {
+  "use strict";
+  // The menu button of narrow screens opens and closes the menu (all Bootstrap's script did).
+  document.querySelectorAll("[data-bs-toggle='collapse']").forEach(function (button) {
+    var menu = document.querySelector(button.getAttribute("data-bs-target"));
+    if (!menu) return;
+    button.classList.add("collapsed");
+    button.addEventListener("click", function () {
+      var open = menu.classList.toggle("show");
+      button.classList.toggle("collapsed", !open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
+})();
