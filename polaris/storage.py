@@ -12,4 +12,9 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     def stored_name(self, name: str) -> str:
         if not self.hashed_files:
             return name
-        return super().stored_name(name)
+        try:
+            return super().stored_name(name)
+        except ValueError:
+            # A file added since the last collectstatic (a checkout that ran `make bench` or
+            # `make serve` before pulling): linked by its own name rather than failing the page.
+            return name
