@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from polaris.storage_url import storage_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "catalog",
     "registration",
     "certificates",
+    "polaris.apps.PolarisConfig",
 ]
 
 MIDDLEWARE = [
@@ -262,8 +265,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# The files the site keeps (certificate PDFs, signature images, the logo): in the database,
+# which every host shares and backup_db saves, or on S3-compatible storage (STORAGE_URL,
+# see polaris.storage_url). MEDIA_ROOT only holds files from before, for `media_import`.
+STORAGE_URL = env.str("STORAGE_URL", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(STORAGE_URL),
     "staticfiles": {
         "BACKEND": "polaris.storage.StaticFilesStorage",
     },
