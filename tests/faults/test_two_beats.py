@@ -1,7 +1,8 @@
 """Beat runs on one host only; started on two by mistake, every periodic task runs twice at
 the same moment against PostgreSQL, and each piece of work is still done once: an unpaid
 order expires once (one seat freed, one waitlist offer), a participant is asked for their
-evaluation once, an interest list is told of a new date once, and every email goes once."""
+evaluation once and reminded once, an interest list is told of a new date once, and every
+email goes once."""
 
 import threading
 from collections import Counter
@@ -37,6 +38,7 @@ pytestmark = [
 ORDERS = 4
 ATTENDEES = 4
 SIGNUPS = 4
+REMINDED = 3
 
 
 def twice_at_once(task) -> list:
@@ -80,6 +82,12 @@ def test_every_periodic_task_run_twice_at_once_does_its_work_once(
     EnrolmentFactory.create_batch(
         ATTENDEES, session=ended, status="confirmed", attendance=Enrolment.Attendance.ATTENDED
     )
+    # Participants of a session a week ago, asked then, who have not answered yet.
+    week_ago = SessionFactory(starts_at=now - timedelta(days=7, hours=8))
+    for enrolment in EnrolmentFactory.create_batch(
+        REMINDED, session=week_ago, status="confirmed", attendance=Enrolment.Attendance.ATTENDED
+    ):
+        Evaluation.objects.create(enrolment=enrolment, requested_at=now - timedelta(days=7))
     # An interest list for an offering whose dates were just published.
     residential = Session.objects.filter(starts_at__gt=now).first().offering
     for n in range(SIGNUPS):
@@ -111,6 +119,12 @@ def test_every_periodic_task_run_twice_at_once_does_its_work_once(
     assert done["registration.tasks.holds_expire"] == ORDERS
     assert done["certificates.evaluation_tasks.evaluation_requests_send"] == ATTENDEES
     assert done["registration.tasks.interest_notify"] == SIGNUPS * upcoming
+    assert done["certificates.evaluation_tasks.evaluation_reminders_send"] == REMINDED
+    assert set(
+        Evaluation.objects.filter(enrolment__session=week_ago).values_list(
+            "reminders_sent", flat=True
+        )
+    ) == {1}
 
     sent = Counter((message.to[0], message.subject, message.body) for message in mailoutbox)
     assert sent and max(sent.values()) == 1, sent.most_common(3)
