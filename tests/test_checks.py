@@ -78,18 +78,18 @@ def test_site_url_left_at_its_default_without_debug_is_reported(production_urls,
     assert "polaris.W002" not in check_output()
 
 
-def _on_postgresql(settings) -> None:
-    settings.DATABASES = {
-        **settings.DATABASES,
-        "default": {**settings.DATABASES["default"], "ENGINE": "django.db.backends.postgresql"},
-    }
+@pytest.fixture
+def on_a_database_server(monkeypatch):
+    """As with DATABASE_URL=postgres://…, whatever database the tests run on."""
+    from polaris import checks
+
+    monkeypatch.setattr(checks, "_shared_database", lambda: True)
 
 
 @pytest.mark.django_db
 def test_a_key_generated_by_this_host_is_reported_when_hosts_share_a_database(
-    production_urls, settings, tmp_path
+    production_urls, on_a_database_server, settings, tmp_path
 ):
-    _on_postgresql(settings)
     settings.VAR_DIR = tmp_path
     (tmp_path / "secret_key").write_text("generated-on-this-machine\n")
     settings.SECRET_KEY = "generated-on-this-machine"
@@ -103,8 +103,9 @@ def test_a_key_generated_by_this_host_is_reported_when_hosts_share_a_database(
 
 
 @pytest.mark.django_db
-def test_a_database_server_without_redis_is_reported(production_urls, settings):
-    _on_postgresql(settings)
+def test_a_database_server_without_redis_is_reported(
+    production_urls, on_a_database_server, settings
+):
     settings.REDIS_URL = ""
 
     output = check_output()
