@@ -337,7 +337,7 @@ def sign_in(browser: Browser, host: WebHost, user, *, second_factor: bool = Fals
 
 
 def test_a_trainee_served_by_two_web_hosts_and_a_worker_gets_the_signed_certificate(
-    hosts, fake_stripe, smtp_server, settings, private_redis
+    hosts, fake_stripe, smtp_server, settings
 ):
     web_a, web_b, _worker = hosts
     # Hashed as the hosts hash passwords (the test settings use a faster hasher).
@@ -353,7 +353,15 @@ def test_a_trainee_served_by_two_web_hosts_and_a_worker_gets_the_signed_certific
         license_state="CA",
     )
     coordinator = StaffFactory(email="jana@example.com", roles=[COORDINATOR])
+    # A Module 1 session a month ahead of the hosts' own clock, open for registration.
     session = Session.objects.get(offering__slug="module-1", starts_at__month=6)
+    ahead = timezone.now() + timedelta(days=30)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=ahead,
+        ends_at=ahead + timedelta(hours=8),
+        registration_opens_at=None,
+        registration_closes_at=None,
+    )
     brn = CreditType.objects.get(code="brn")
     brn.provider_address = "2201 Broadway, Oakland, CA 94612"
     brn.signatory = "Jane Rowan, RN, Director of Continuing Education"
