@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from audit.models import LogEntry
 from catalog.models import Session
 from certificates.models import Evaluation
 from registration.models import (
@@ -21,7 +22,6 @@ from registration.models import (
     InterestNotification,
     InterestSignup,
     Order,
-    OrderEvent,
     OutboundEmail,
     WaitlistEntry,
 )
@@ -107,7 +107,7 @@ def test_every_periodic_task_run_twice_at_once_does_its_work_once(
 
     expired = Order.objects.filter(status=Order.Status.EXPIRED)
     assert expired.count() == ORDERS
-    assert OrderEvent.objects.filter(action="expired").count() == ORDERS
+    assert LogEntry.objects.filter(action="registration.order.expired").count() == ORDERS
     waiting.refresh_from_db()
     assert waiting.status == WaitlistEntry.Status.OFFERED
     assert WaitlistEntry.objects.filter(status=WaitlistEntry.Status.OFFERED).count() == 1
