@@ -34,6 +34,7 @@ from .. import selectors
 from ..evidence import reasons_text
 from ..models import Enrolment, RosterEntry
 from ..services import attendance
+from .roster_table import RosterChangeList, RosterFormSet
 
 SESSION_PARAM = "session__id__exact"
 
@@ -111,10 +112,12 @@ class RosterRowForm(forms.ModelForm):
             self.is_bound and self.add_prefix("override_reason") in self.data
         )
         if not wanted and entry.pk:
+            # The roster's queryset carries the grace on every row (RosterAdmin.get_queryset).
+            grace = getattr(entry, "grace_minutes", None)
+            if grace is None:
+                grace = SiteSettings.current().attendance_grace_minutes
             wanted = selectors.enrolment_flags(
-                entry,
-                grace_minutes=SiteSettings.current().attendance_grace_minutes,
-                now=timezone.now(),
+                entry, grace_minutes=grace, now=timezone.now()
             ).flagged
         if wanted:
             self.fields["override_reason"] = _reason_field(name)
@@ -270,6 +273,12 @@ class RosterAdmin(admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         return RosterRowForm
+
+    def get_changelist(self, request, **kwargs):
+        return RosterChangeList
+
+    def get_changelist_formset(self, request, **kwargs):
+        return super().get_changelist_formset(request, formset=RosterFormSet, **kwargs)
 
     def get_list_display(self, request):
         # Without the right to change the roster, the reason reads in the flags column.
