@@ -32,11 +32,12 @@ from polaris.admin import id_param
 
 from .. import selectors
 from ..evidence import reasons_text
-from ..models import Enrolment, RosterEntry
-from ..services import attendance
+from ..models import Enrolment, RosterEntry, SignInSheet
+from ..services import attendance, sign_in_sheets
 from .roster_table import RosterChangeList, RosterFormSet
 
 SESSION_PARAM = "session__id__exact"
+SIGN_IN_SHEET_REFRESH_SECONDS = 2
 
 
 class RosterTimeWidget(AdminSplitDateTime):
@@ -292,6 +293,16 @@ class RosterAdmin(admin.ModelAdmin):
                 "session/<int:session_id>/zoom/",
                 self.admin_site.admin_view(self.zoom_import_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_zoom",
+            ),
+            path(
+                "session/<int:session_id>/sign-in-sheet/<int:sheet_id>/",
+                self.admin_site.admin_view(self.sign_in_sheet_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_sign_in_sheet",
+            ),
+            path(
+                "session/<int:session_id>/sign-in-sheet/<int:sheet_id>/download/",
+                self.admin_site.admin_view(self.sign_in_sheet_download),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_sign_in_sheet_download",
             ),
             path(
                 "session/<int:session_id>/certificates/",
@@ -585,15 +596,74 @@ class RosterAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Print the sign-in sheet (PDF)"), permissions=["view"])
     def sign_in_sheet(self, request, queryset):
+        """Ask the worker for the sheet and show its page, which refreshes itself until the
+        PDF is ready to download (a sheet of 500 takes longer than a page should)."""
         session = self._one_session(request, queryset)
         if session is None:
             return None
-        content = attendance.sign_in_sheet_pdf(
-            session=session,
-            now=timezone.now(),
-            enrolment_ids=list(queryset.values_list("pk", flat=True)),
+        now = timezone.now()
+        ids = list(queryset.values_list("pk", flat=True))
+        whole = (
+            request.POST.get("select_across") == "1"
+            and len(ids) == selectors.roster_entries(now=now, session_id=session.pk).count()
         )
-        return self._download(content, "application/pdf", session, "sign-in-sheet", "pdf")
+        sheet = sign_in_sheets.sign_in_sheet_request(
+            session=session, enrolment_ids=None if whole else ids, by=request.user, now=now
+        )
+        return HttpResponseRedirect(self.sign_in_sheet_url(session.pk, sheet.pk))
+
+    def sign_in_sheet_url(self, session_id: int, sheet_id: int, *, download: bool = False) -> str:
+        name = "sign_in_sheet_download" if download else "sign_in_sheet"
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}",
+            args=[session_id, sheet_id],
+        )
+
+    def _sheet(self, request, session_id: int, sheet_id: int) -> SignInSheet:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(
+            SignInSheet.objects.select_related("session__offering"),
+            pk=sheet_id,
+            session_id=session_id,
+        )
+
+    def sign_in_sheet_view(self, request, session_id: int, sheet_id: int):
+        """Where the sheet stands: being prepared (the page refreshes itself, no script
+        needed), ready to download, or not served any more (the roster changed, or it was
+        kept its time) with a button to prepare it again."""
+        sheet = self._sheet(request, session_id, sheet_id)
+        now = timezone.now()
+        if request.method == "POST":
+            again = sign_in_sheets.sign_in_sheet_request(
+                session=sheet.session, enrolment_ids=sheet.enrolment_ids, by=request.user, now=now
+            )
+            return HttpResponseRedirect(self.sign_in_sheet_url(session_id, again.pk))
+        state = sign_in_sheets.sign_in_sheet_state(sheet=sheet, now=now)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Sign-in sheet: %(session)s")
+            % {"session": sheet.session.offering.display_title},
+            "subtitle": sheet.session.when,
+            "sheet": sheet,
+            "state": state.state,
+            "refresh_seconds": SIGN_IN_SHEET_REFRESH_SECONDS
+            if state.state == "preparing"
+            else None,
+            "download_url": self.sign_in_sheet_url(session_id, sheet.pk, download=True),
+            "roster_url": self.roster_url(session_id),
+        }
+        return TemplateResponse(request, "admin/registration/roster/sign_in_sheet.html", context)
+
+    def sign_in_sheet_download(self, request, session_id: int, sheet_id: int):
+        sheet = self._sheet(request, session_id, sheet_id)
+        try:
+            content = sign_in_sheets.sign_in_sheet_content(sheet=sheet, now=timezone.now())
+        except ValueError as error:
+            self.message_user(request, str(error), messages.WARNING)
+            return HttpResponseRedirect(self.sign_in_sheet_url(session_id, sheet.pk))
+        return self._download(content, "application/pdf", sheet.session, "sign-in-sheet", "pdf")
 
     @admin.action(description=_("Email the roster…"), permissions=["change"])
     def email_roster(self, request, queryset):
