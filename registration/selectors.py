@@ -431,42 +431,41 @@ class RosterRow:
     profile_legal_name: str
 
 
-# What a roster row reads, in one query of plain values: instantiating the six models of a
-# row for a roster of 500 took longer than the rest of the page.
-_ROSTER_VALUES = {
-    "pk": "pk",
-    "status": "status",
-    "hold_expires_at": "hold_expires_at",
-    "signed_in_at": "signed_in_at",
-    "signed_out_at": "signed_out_at",
-    "attendance": "attendance",
-    "override_reason": "override_reason",
-    "zoom_connected_minutes": "zoom_connected_minutes",
-    "email": "trainee__email",
-    "first_name": "trainee__first_name",
-    "last_name": "trainee__last_name",
-    "legal_name": "trainee__trainee_profile__legal_name",
-    "credentials": "trainee__trainee_profile__credentials",
-    "profession": "trainee__trainee_profile__profession",
-    "license_number": "trainee__trainee_profile__license_number",
-    "license_state": "trainee__trainee_profile__license_state",
-    "credit_type": "credit_type__name",
-    "order_code": "order_line__order__code",
-    "method": "order_line__order__payment_method",
-    "order_status": "order_line__order__status",
-    "total_cents": "order_line__order__total_cents",
-    "refunded_cents": "order_line__order__refunded_cents",
-    "starts_at": "session__starts_at",
-    "ends_at": "session__ends_at",
-    "zoom_minimum_percent": "session__offering__zoom_minimum_percent",
-}
+# What a roster row reads, in one query of plain values (in this order): instantiating the six
+# models of a row for a roster of 500 took longer than the rest of the page.
+_ROSTER_VALUES = (
+    "pk",
+    "status",
+    "hold_expires_at",
+    "signed_in_at",
+    "signed_out_at",
+    "attendance",
+    "override_reason",
+    "zoom_connected_minutes",
+    "trainee__email",
+    "trainee__first_name",
+    "trainee__last_name",
+    "trainee__trainee_profile__legal_name",
+    "trainee__trainee_profile__credentials",
+    "trainee__trainee_profile__profession",
+    "trainee__trainee_profile__license_number",
+    "trainee__trainee_profile__license_state",
+    "credit_type__name",
+    "order_line__order__code",
+    "order_line__order__payment_method",
+    "order_line__order__status",
+    "order_line__order__total_cents",
+    "order_line__order__refunded_cents",
+)
 
 
 def roster_table(
-    entries: QuerySet[RosterEntry], *, grace_minutes: int, now: datetime
+    entries: QuerySet[RosterEntry], *, session: Session, grace_minutes: int, now: datetime
 ) -> list[RosterRow]:
-    """The rows of `entries` (a queryset of roster_entries), in its order, in one query."""
-    names, paths = tuple(_ROSTER_VALUES), tuple(_ROSTER_VALUES.values())
+    """The rows of `entries` (a queryset of roster_entries of `session`, its offering
+    selected with it), in its order, in one query."""
+    starts_at, ends_at = session.starts_at, session.ends_at
+    zoom_minimum_percent = session.offering.zoom_minimum_percent
     attendance_labels = {value: str(label) for value, label in Enrolment.Attendance.choices}
     texts = flag_texts()
     # Rows share a few professions and ways of paying: each text is made (and translated)
@@ -474,61 +473,88 @@ def roster_table(
     professions: dict[str, tuple[str, str]] = {}
     payments: dict[tuple, str] = {}
     rows = []
-    for values in entries.values_list(*paths):
-        v = dict(zip(names, values, strict=True))
+    for (
+        pk,
+        status,
+        hold_expires_at,
+        signed_in_at,
+        signed_out_at,
+        attendance,
+        override_reason,
+        zoom_minutes,
+        email,
+        first_name,
+        last_name,
+        legal_name,
+        credentials,
+        profession,
+        license_number,
+        license_state,
+        credit_type,
+        order_code,
+        method,
+        order_status,
+        total_cents,
+        refunded_cents,
+    ) in entries.values_list(*_ROSTER_VALUES):
         flags = attendance_flags(
-            signed_in_at=v["signed_in_at"],
-            signed_out_at=v["signed_out_at"],
-            starts_at=v["starts_at"],
-            ends_at=v["ends_at"],
+            signed_in_at=signed_in_at,
+            signed_out_at=signed_out_at,
+            starts_at=starts_at,
+            ends_at=ends_at,
             grace_minutes=grace_minutes,
-            zoom_connected_minutes=v["zoom_connected_minutes"],
-            zoom_minimum_percent=v["zoom_minimum_percent"],
+            zoom_connected_minutes=zoom_minutes,
+            zoom_minimum_percent=zoom_minimum_percent,
             now=now,
             texts=texts,
         )
-        profession = v["profession"] or ""
+        profession = profession or ""
         if profession not in professions:
             label = dict(Profession.choices).get(profession, profession)
             professions[profession] = (str(label), profession_short(profession))
-        payment_facts = {
-            "status": v["status"],
-            "hold_expires_at": v["hold_expires_at"],
-            "method": v["method"],
-            "order_status": v["order_status"],
-            "total_cents": v["total_cents"] or 0,
-            "refunded_cents": v["refunded_cents"] or 0,
-        }
-        key = tuple(payment_facts.values())
-        if key not in payments:
-            payments[key] = _payment_text(**payment_facts)
-        full_name = f"{v['first_name']} {v['last_name']}".strip()
+        paid = (
+            status,
+            hold_expires_at,
+            method,
+            order_status,
+            total_cents or 0,
+            refunded_cents or 0,
+        )
+        if paid not in payments:
+            payments[paid] = _payment_text(
+                status=status,
+                hold_expires_at=hold_expires_at,
+                method=method,
+                order_status=order_status,
+                total_cents=total_cents or 0,
+                refunded_cents=refunded_cents or 0,
+            )
         rows.append(
             RosterRow(
-                enrolment_id=v["pk"],
-                legal_name=_name(v["legal_name"], full_name, v["email"]),
-                credentials=v["credentials"] or "",
-                email=v["email"],
-                has_profile=v["legal_name"] is not None,  # a required column: None is no row
+                enrolment_id=pk,
+                legal_name=_name(legal_name, f"{first_name} {last_name}".strip(), email),
+                credentials=credentials or "",
+                email=email,
+                has_profile=legal_name is not None,  # a required column: None is no profile
                 profession=professions[profession][0],
                 profession_short=professions[profession][1],
-                license_number=v["license_number"] or "",
-                license_state=v["license_state"] or "",
-                credit_type=v["credit_type"] or "",
-                held=v["status"] == Enrolment.Status.HELD,
-                payment=payments[key],
-                order_code=v["order_code"] or "",
-                signed_in_at=v["signed_in_at"],
-                signed_out_at=v["signed_out_at"],
-                attendance=attendance_labels.get(v["attendance"], v["attendance"]),
-                attendance_value=v["attendance"],
+                license_number=license_number or "",
+                license_state=license_state or "",
+                credit_type=credit_type or "",
+                held=status == Enrolment.Status.HELD,
+                payment=payments[paid],
+                order_code=order_code or "",
+                signed_in_at=signed_in_at,
+                signed_out_at=signed_out_at,
+                attendance=attendance_labels.get(attendance, attendance),
+                attendance_value=attendance,
                 late=flags.late,
                 left_early=flags.left_early,
-                zoom_connected_minutes=v["zoom_connected_minutes"],
+                zoom_connected_minutes=zoom_minutes,
                 flags=flags.reasons,
                 flag_labels=flags.labels,
-                override_reason=v["override_reason"],
-                profile_legal_name=v["legal_name"] or "",
+                override_reason=override_reason,
+                profile_legal_name=legal_name or "",
             )
         )
     return rows
@@ -536,16 +562,16 @@ def roster_table(
 
 def roster_rows(
     *,
-    session_id: int,
+    session: Session,
     now: datetime,
     grace_minutes: int,
     enrolment_ids: Iterable[int] | None = None,
 ) -> list[RosterRow]:
     """The session's roster (or the chosen entries of it), in roster order, in one query."""
-    entries = roster_entries(now=now, session_id=session_id)
+    entries = roster_entries(now=now, session_id=session.pk)
     if enrolment_ids is not None:
         entries = entries.filter(pk__in=list(enrolment_ids))
-    return roster_table(entries, grace_minutes=grace_minutes, now=now)
+    return roster_table(entries, session=session, grace_minutes=grace_minutes, now=now)
 
 
 # --------------------------------------------------------------------------------------

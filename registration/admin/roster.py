@@ -34,7 +34,7 @@ from .. import selectors
 from ..evidence import reasons_text
 from ..models import Enrolment, RosterEntry, SignInSheet
 from ..services import attendance, sign_in_sheets
-from .roster_table import RosterChangeList, RosterFormSet
+from .roster_table import RosterChangeList, RosterFormSet, splice_rows
 
 SESSION_PARAM = "session__id__exact"
 SIGN_IN_SHEET_REFRESH_SECONDS = 2
@@ -331,7 +331,7 @@ class RosterAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        session = self._requested_session(request)
+        session = self.requested_session(request)
         if session is None:
             return self._choose_session(request)
         context = {
@@ -353,13 +353,21 @@ class RosterAdmin(admin.ModelAdmin):
             "certificates_url": self.certificates_url(session.pk),
             **(extra_context or {}),
         }
-        return super().changelist_view(request, context)
+        response = super().changelist_view(request, context)
+        if isinstance(response, TemplateResponse):
+            response.add_post_render_callback(splice_rows)
+        return response
 
-    def _requested_session(self, request) -> Session | None:
-        session_id = id_param(request.GET.get(SESSION_PARAM))
-        if session_id is None:
-            return None
-        return Session.objects.select_related("offering").filter(pk=session_id).first()
+    def requested_session(self, request) -> Session | None:
+        """The session whose roster the page shows (read once per request)."""
+        if not hasattr(request, "_roster_session"):
+            session_id = id_param(request.GET.get(SESSION_PARAM))
+            request._roster_session = (
+                None
+                if session_id is None
+                else Session.objects.select_related("offering").filter(pk=session_id).first()
+            )
+        return request._roster_session
 
     def _choose_session(self, request):
         if request.GET.get(SESSION_PARAM):

@@ -24,10 +24,11 @@ from ..models import Enrolment, RosterEntry
 from ..selectors import RosterRow
 
 
-def roster_rows_of(entries) -> list[RosterRow]:
+def roster_rows_of(entries, *, session) -> list[RosterRow]:
     """The rows of a roster page's entries (a queryset of roster_entries), in one query."""
     return selectors.roster_table(
         entries,
+        session=session,
         grace_minutes=SiteSettings.current().attendance_grace_minutes,
         now=timezone.now(),
     )
@@ -43,8 +44,9 @@ class RosterChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        if request.method == "GET":
-            self.result_list = RosterPage(roster_rows_of(self.result_list))
+        session = self.model_admin.requested_session(request)
+        if request.method == "GET" and session is not None:
+            self.result_list = RosterPage(roster_rows_of(self.result_list, session=session))
 
 
 class RosterFormSet(BaseModelFormSet):
@@ -75,15 +77,6 @@ class RosterFormSet(BaseModelFormSet):
         return self.empty_form.is_multipart()
 
 
-def _attrs(**attrs: object) -> str:
-    """Attributes as flatatt writes them (sorted); None leaves one out."""
-    return "".join(
-        f' {name.replace("_", "-")}="{escape(str(value))}"'
-        for name, value in sorted(attrs.items())
-        if value is not None
-    )
-
-
 class _Writer:
     """Writes the roster's rows for one page: what is the same on every row is worked out
     once."""
@@ -92,16 +85,26 @@ class _Writer:
         self.editable, self.prefix = editable, prefix
         self.empty = cl.model_admin.get_empty_value_display()
         self.session_text = str(session)
+        self.timezone = timezone.get_current_timezone()  # read once: a context variable
         self.select_label = gettext("Select this object for an action - {}")
         self.date_label, self.time_label = escape(gettext("Date:")), escape(gettext("Time:"))
         self.no_profile = gettext("No profile yet")
         self.attendance_only = gettext("Attendance only")
         self.counted_in_full = gettext("Counted in full:")
         form_fields = cl.model_admin.get_changelist_form(None).base_fields
-        self.attendance_choices = [
+        choices = [
             (str(value), escape(str(label)))
             for value, label in form_fields["attendance"].widget.choices
         ]
+        # The drop-down's options with each value chosen, written once for the page.
+        self.attendance_options = {
+            chosen: "".join(
+                f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>'
+                for value, label in choices
+            )
+            for chosen in [value for value, _label in choices] + [None]
+        }
+        self.reason_placeholder = escape(gettext("why, if in full"))
         self.attendance_aria = gettext("Attendance: %s")
         self.reason_aria = gettext("Reason to count %s in full")
         self.reason_max = Enrolment._meta.get_field("override_reason").max_length
@@ -160,7 +163,7 @@ class _Writer:
         field, value = self._field_id(index, name), getattr(row, name)
         date = time = ""
         if value is not None:
-            local = timezone.localtime(value)
+            local = value.astimezone(self.timezone)
             date = f' value="{local.year:04d}-{local.month:02d}-{local.day:02d}"'
             time = f' value="{local.hour:02d}:{local.minute:02d}:{local.second:02d}"'
         return (
@@ -174,11 +177,8 @@ class _Writer:
 
     def attendance_select(self, index: int, row: RosterRow) -> str:
         field = self._field_id(index, "attendance")
-        options = "".join(
-            f'<option value="{value}"{" selected" if value == row.attendance_value else ""}>'
-            f"{label}</option>"
-            for value, label in self.attendance_choices
-        )
+        # A value the choices do not know (None's): no option chosen, as Django's Select.
+        options = self.attendance_options.get(row.attendance_value, self.attendance_options[None])
         aria = escape(self.attendance_aria % row.legal_name)
         return (
             f'<select name="{field}" class="roster-attendance" aria-label="{aria}" '
@@ -191,17 +191,12 @@ class _Writer:
         if not (row.override_reason or row.flags):
             return None
         field = self._field_id(index, "override_reason")
+        aria = escape(self.reason_aria % row.legal_name)
+        value = f' value="{escape(row.override_reason)}"' if row.override_reason else ""
         return (
-            "<input"
-            + _attrs(
-                **{"class": "roster-reason", "id": f"id_{field}", "name": field},
-                type="text",
-                placeholder=gettext("why, if in full"),
-                aria_label=self.reason_aria % row.legal_name,
-                maxlength=str(self.reason_max),
-                value=row.override_reason or None,
-            )
-            + ">"
+            f'<input aria-label="{aria}" class="roster-reason" id="id_{field}" '
+            f'maxlength="{self.reason_max}" name="{field}" '
+            f'placeholder="{self.reason_placeholder}" type="text"{value}>'
         )
 
     # -- rows -----------------------------------------------------------------------------
@@ -231,12 +226,8 @@ class _Writer:
         return f'<td class="field-{column}">', lambda index, row: write(row) or self.empty
 
     def row(self, index: int, row: RosterRow) -> str:
-        return (
-            "<tr>"
-            + self.checkbox(row)
-            + "".join(f"{opening}{write(index, row)}</td>" for opening, write in self.cells)
-            + "</tr>"
-        )
+        cells = [f"{opening}{write(index, row)}</td>" for opening, write in self.cells]
+        return f"<tr>{self.checkbox(row)}{''.join(cells)}</tr>"
 
     def hidden(self, index: int, row: RosterRow) -> str:
         field = self._field_id(index, "id")
@@ -258,3 +249,12 @@ def roster_table_html(cl, *, session) -> tuple[SafeString, SafeString] | None:
         else ""
     )
     return mark_safe(body), mark_safe(hidden)
+
+
+def splice_rows(response) -> None:
+    """Put the table's rows in the rendered roster page, where roster_result_list left its
+    marker (a post-render callback of the changelist's response)."""
+    rows = getattr((response.context_data or {}).get("cl"), "roster_rows", None)
+    if rows is not None:
+        marker, body = rows
+        response.content = response.content.replace(marker.encode(), body.encode(), 1)

@@ -36,7 +36,7 @@ PREPARING_LONGEST = timedelta(minutes=5)
 def _fingerprint(session: Session, *, enrolment_ids: list[int] | None, now: datetime):
     """(the hash of what the sheet prints, the number of trainees on it)."""
     rows = roster_rows(
-        session_id=session.pk,
+        session=session,
         now=now,
         grace_minutes=SiteSettings.current().attendance_grace_minutes,
         enrolment_ids=enrolment_ids,
