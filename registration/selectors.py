@@ -430,6 +430,11 @@ class RosterRow:
     # admin names the entry, e.g. in the label of its checkbox.
     profile_legal_name: str
 
+    @property
+    def pk(self) -> int:
+        """The enrolment's key, as the admin's change list reads its rows' (cl.result_list)."""
+        return self.enrolment_id
+
 
 # What a roster row reads, in one query of plain values (in this order): instantiating the six
 # models of a row for a roster of 500 took longer than the rest of the page.
