@@ -67,8 +67,6 @@ def sign_in_sheet_request(
 ) -> SignInSheet:
     """The sheet of the chosen entries (None: the whole roster): one already prepared or on
     its way for the same roster, else a new one, rendered by the worker once this commits."""
-    from ..tasks import sign_in_sheet_render
-
     ids = sorted(enrolment_ids) if enrolment_ids is not None else None
     fingerprint, trainees = _fingerprint(session, enrolment_ids=ids, now=now)
     reusable = SignInSheet.objects.filter(
@@ -89,8 +87,23 @@ def sign_in_sheet_request(
         requested_at=now,
         expires_at=now + KEEP,
     )
-    transaction.on_commit(lambda: sign_in_sheet_render.delay(sheet.pk))
+    transaction.on_commit(lambda: _publish(sheet.pk))
     return sheet
+
+
+def _publish(sheet_id: int) -> None:
+    """Hand the sheet to the worker. When the broker can't be reached, the sheet is marked
+    failed at once (its page offers to prepare it again) and the coordinator's request goes
+    on."""
+    from ..tasks import sign_in_sheet_render
+
+    try:
+        sign_in_sheet_render.delay(sheet_id)
+    except Exception:
+        logger.warning("Could not queue sign-in sheet %s", sheet_id, exc_info=True)
+        SignInSheet.objects.filter(pk=sheet_id, status=SignInSheet.Status.PREPARING).update(
+            status=SignInSheet.Status.FAILED, error="The worker could not be reached."
+        )
 
 
 def sign_in_sheet_render(*, sheet_id: int, now: datetime) -> bool:

@@ -220,3 +220,24 @@ def test_a_sheet_is_shown_only_under_its_session_and_to_staff_with_the_roster(
     assert client.get(download_link_of(sheet)).status_code == 403
     assert client.post(page).status_code == 403
     assert SignInSheet.objects.count() == 1
+
+
+def test_with_the_broker_unreachable_the_coordinator_is_told_and_may_try_again(
+    admin_client, session, three, media, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(sign_in_sheet_render, "delay", unreachable)
+    page_url = prepared(admin_client, session, three)
+    page = admin_client.get(page_url)
+    assert page.status_code == 200
+    assert "could not be prepared" in text(page) and download_link(page) is None
+
+    monkeypatch.undo()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        again = admin_client.post(page_url, follow=True)
+    page = admin_client.get(again.redirect_chain[-1][0])
+    assert "Ann Ames" in pdf_text(admin_client.get(download_link(page)))
