@@ -4,7 +4,8 @@ widgets per row: "Show all" on a roster of 500 took seconds that way.
 
 A bound formset (a save that came back with errors) is shown the admin's usual way, with its
 errors next to the fields; tests/registration/test_roster_table.py holds the two renderings
-to the same inputs and text.
+to the same inputs and text. The rows join the page once it is rendered (splice_rows), not
+through the admin's nested templates, each of which copied them.
 """
 
 from functools import partial
