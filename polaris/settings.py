@@ -183,6 +183,7 @@ CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
     "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "interest-notify": {"task": "registration.tasks.interest_notify", "schedule": 300.0},
+    "sign-in-sheets-prune": {"task": "registration.tasks.sign_in_sheets_prune", "schedule": 900.0},
     "address-emails-prune": {
         "task": "registration.tasks.address_emails_prune",
         "schedule": crontab(minute=35),

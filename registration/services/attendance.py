@@ -684,7 +684,7 @@ def _csv_cells(row: RosterRow) -> list[str]:
 
 def _rows(session: Session, *, now: datetime, enrolment_ids) -> list[RosterRow]:
     return roster_rows(
-        session_id=session.pk,
+        session=session,
         now=now,
         grace_minutes=SiteSettings.current().attendance_grace_minutes,
         enrolment_ids=enrolment_ids,

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
@@ -446,10 +447,22 @@ def test_csv_export_cannot_smuggle_formulas_into_a_spreadsheet(
 # --------------------------------------------------------------------------------------
 
 
+def printed_sheet(client, session: Session, *entries, **data):
+    """The sign-in sheet as the coordinator gets it: the action, the sheet's page once the
+    worker (inline here, after the request commits) has rendered it, then its download."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page = run_action(client, session, "sign_in_sheet", *entries, **data)
+    assert "Preparing the sign-in sheet" in text(page)
+    page = client.get(page.redirect_chain[-1][0])
+    assert "is ready" in text(page)
+    download = re.search(r'id="sign-in-sheet-download" href="([^"]+)"', page.content.decode())
+    return client.get(download.group(1))
+
+
 def test_sign_in_sheet_is_a_letter_pdf_with_every_trainee(
     before_season, admin_client, session, roster
 ):
-    response = run_action(admin_client, session, "sign_in_sheet", *on_roster(roster))
+    response = printed_sheet(admin_client, session, *on_roster(roster))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="sign-in-sheet-')
@@ -476,7 +489,7 @@ def test_sign_in_sheet_is_a_letter_pdf_with_every_trainee(
 
 def test_sign_in_sheet_spans_pages_for_a_large_roster(before_season, admin_client, session):
     entries = [enrol(session, trainee(f"Trainee Number{n:02d}")) for n in range(45)]
-    response = run_action(admin_client, session, "sign_in_sheet", *entries)
+    response = printed_sheet(admin_client, session, *entries)
     pdf = PdfReader(io.BytesIO(response.content))
     assert len(pdf.pages) >= 2
     content = " ".join(p.extract_text() for p in pdf.pages)
