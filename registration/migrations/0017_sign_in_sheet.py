@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0006_certificate_items_layout_logo'),
-        ('registration', '0015_outbox_keys_unique'),
+        ('registration', '0016_delete_orderevent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
