@@ -61,6 +61,23 @@ def profile_of(user) -> TraineeProfile | None:
         return None
 
 
+def person_name(user) -> str:
+    """What the site and its emails call a person: the legal name of their profile, else
+    their account's name; "" when neither is known (then they are greeted without one)."""
+    if user is None:
+        return ""
+    profile = profile_of(user)
+    if profile is not None and profile.legal_name:
+        return profile.legal_name
+    return user.get_full_name()
+
+
+def user_display(user) -> str:
+    """How allauth's pages and messages name the signed-in person ("Signed in as ..."): their
+    name, else their whole email address (never the part before the @ alone)."""
+    return person_name(user) or user.email
+
+
 def credit_type_facts(credit_type: CreditType) -> CreditTypeFacts:
     return CreditTypeFacts(
         code=credit_type.code,
@@ -336,11 +353,7 @@ def attendance_shortfall(enrolment: Enrolment, *, now: datetime) -> str:
 
 def trainee_name(enrolment: Enrolment) -> str:
     """The legal name for certificates, else what the account says."""
-    profile = profile_of(enrolment.trainee)
-    if profile and profile.legal_name:
-        return profile.legal_name
-    user = enrolment.trainee
-    return user.get_full_name() or user.email
+    return user_display(enrolment.trainee)
 
 
 def profession_short(code: str) -> str:

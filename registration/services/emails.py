@@ -138,18 +138,15 @@ def _changed(email: OutboundEmail) -> None:
 
 
 def _greeting_name(email: OutboundEmail, order) -> str:
-    """Who the email greets: the trainee's legal name, else their account's name."""
-    from ..selectors import profile_of
+    """Who the email greets: the trainee's legal name, else their account's name; "" when
+    the email is not to a trainee, or their name is not known."""
+    from ..selectors import person_name
 
     trainee = order.trainee if order is not None else None
-    if trainee is None and email.enrolment_id:
-        trainee = email.enrolment.trainee
-    if trainee is None:
-        return ""
-    profile = profile_of(trainee)
-    if profile is not None and profile.legal_name:
-        return profile.legal_name
-    return trainee.get_full_name() or trainee.email
+    for link in ("enrolment", "waitlist_entry", "intake"):
+        if trainee is None and getattr(email, f"{link}_id", None):
+            trainee = getattr(email, link).trainee
+    return person_name(trainee)
 
 
 def _from_template(email: OutboundEmail) -> EmailMessage:
