@@ -9,6 +9,7 @@ failed or stuck ones, in Admin → Outbox.
 """
 
 import logging
+import re
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,10 +17,14 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.html import escape, urlize
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from polaris.mail import send_reusing_connection
@@ -61,6 +66,70 @@ def email_kind_register(
 ) -> None:
     """Let another app send its own kind of email through the outbox (see EmailKind)."""
     _kinds[kind] = EmailKind(compose=compose, status_changed=status_changed)
+
+
+# --------------------------------------------------------------------------------------
+# Composing: plain text, and the same in HTML in the site's look
+# --------------------------------------------------------------------------------------
+
+EMAIL_LAYOUT = "emails/layout.html"
+
+
+def email_message(
+    *, subject: str, text: str, html: str, to: list[str], **fields
+) -> EmailMultiAlternatives:
+    """One email as the outbox sends it: the plain text, with its HTML as the alternative
+    mail clients show when they can (any kind, including allauth's account emails)."""
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to, **fields)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def text_as_html(text: str) -> SafeString:
+    """Plain text set as HTML: paragraphs at blank lines, a block whose first line starts
+    with "* " as a list, addresses as links. The HTML part of an email that has no template
+    of its own says just what its text says."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.splitlines()
+        if lines[0].startswith("* "):
+            items: list[list[str]] = []
+            for line in lines:
+                if line.startswith("* ") or not items:
+                    items.append([])
+                items[-1].append(_html_line(line.removeprefix("* ")))
+            blocks.append(
+                '<ul style="margin:0 0 16px;padding-left:20px;">'
+                + "".join(f'<li style="margin:0 0 8px;">{"<br>".join(i)}</li>' for i in items)
+                + "</ul>"
+            )
+        else:
+            blocks.append(
+                '<p style="margin:0 0 16px;">' + "<br>".join(map(_html_line, lines)) + "</p>"
+            )
+    return mark_safe("\n".join(blocks))
+
+
+def _html_line(line: str) -> str:
+    return urlize(escape(line.strip()), autoescape=False)
+
+
+def email_render(
+    *, template: str, context: dict, to: list[str], **fields
+) -> EmailMultiAlternatives:
+    """The email of `template`: <template>.txt, whose first line is the subject, and its HTML
+    alternative <template>.html (extending emails/layout.html) when there is one, else the
+    text set in the layout."""
+    rendered = render_to_string(f"{template}.txt", context)
+    subject, _newline, body = rendered.strip().partition("\n")
+    subject = " ".join(subject.removeprefix("Subject:").split())
+    text = body.strip() + "\n"
+    context = {**context, "subject": subject}
+    try:
+        html = get_template(f"{template}.html").render(context)
+    except TemplateDoesNotExist:
+        html = render_to_string(EMAIL_LAYOUT, {**context, "content": text_as_html(text)})
+    return email_message(subject=subject, text=text, html=html, to=to, **fields)
 
 
 # --------------------------------------------------------------------------------------
@@ -150,10 +219,9 @@ def _greeting_name(email: OutboundEmail, order) -> str:
 
 
 def _from_template(email: OutboundEmail) -> EmailMessage:
-    """The email of one of registration's kinds: templates/registration/emails/<kind>.txt,
-    whose first line is the subject; an order confirmation carries an .ics per session."""
-    from django.template.loader import render_to_string
-
+    """The email of one of registration's kinds: templates/registration/emails/<kind>.txt
+    (first line the subject) and .html (see email_render); an order confirmation carries an
+    .ics per session."""
     from catalog.ics import sessions_calendar
     from catalog.models import SiteSettings
 
@@ -177,12 +245,8 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
         "site": site,
         "site_url": settings.SITE_URL,
     }
-    text = render_to_string(f"registration/emails/{email.kind}.txt", context)
-    subject, _newline, body = text.strip().partition("\n")
-    message = EmailMessage(
-        subject=" ".join(subject.removeprefix("Subject:").split()),
-        body=body.strip() + "\n",
-        to=[email.to],
+    message = email_render(
+        template=f"registration/emails/{email.kind}", context=context, to=[email.to]
     )
     if email.roster_message_id and site.coordinator_email:
         message.reply_to = [site.coordinator_email]
