@@ -24,6 +24,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/waitlist/", views.waitlist_join, name="waitlist_join"),
     path("waitlist/<int:entry_id>/leave/", views.waitlist_leave, name="waitlist_leave"),
     path("waitlist/<int:entry_id>/accept/", views.waitlist_accept, name="waitlist_accept"),
+    path("waitlist/take/<str:token>/", views.waitlist_take, name="waitlist_take"),
     path("invitations/<str:token>/", views_gated.invitation, name="invitation"),
     path("intake/", views_gated.intake, name="intake"),
     path("intake/withdraw/", views_gated.intake_withdraw, name="intake_withdraw"),

@@ -457,6 +457,36 @@ def waitlist_accept(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 
 @login_required
+def waitlist_take(request: HttpRequest, token: str) -> HttpResponse:
+    """The offer email's "Take the seat" link: a page that says what is held and until when,
+    whose button puts the seat in the cart (a GET changes nothing: mail scanners open links)."""
+    now = timezone.now()
+    try:
+        entry = waitlist.waitlist_offer_by_token(token=token, trainee=request.user)
+    except waitlist.WaitlistError as error:
+        return render(
+            request, "registration/waitlist_take.html", {"problem": str(error)}, status=404
+        )
+    if request.method == "POST":
+        try:
+            waitlist.waitlist_take_by_link(entry=entry, now=now)
+        except waitlist.WaitlistError as error:
+            messages.error(request, str(error))
+            return redirect("registration:waitlist_take", token=token)
+        messages.success(
+            request, _("The seat is in your cart: complete your order before the offer ends.")
+        )
+        return redirect("registration:cart")
+    problem = waitlist.waitlist_offer_link_problem(entry=entry, now=now)
+    return render(
+        request,
+        "registration/waitlist_take.html",
+        {"entry": entry, "problem": problem},
+        status=410 if problem else 200,
+    )
+
+
+@login_required
 def bundle_choose(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     bundle = catalog_selectors.bundle_detail(slug=slug, now=now)

@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
@@ -245,6 +246,13 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
         "site": site,
         "site_url": settings.SITE_URL,
     }
+    if email.kind == "waitlist_offer" and email.waitlist_entry is not None:
+        from .waitlist import waitlist_offer_token
+
+        context["offer_url"] = settings.SITE_URL + reverse(
+            "registration:waitlist_take",
+            args=[waitlist_offer_token(entry=email.waitlist_entry)],
+        )
     message = email_render(
         template=f"registration/emails/{email.kind}", context=context, to=[email.to]
     )
