@@ -4,8 +4,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
@@ -228,6 +230,118 @@ def trainee_orders(*, trainee) -> QuerySet[Order]:
         )
         .order_by("-created_at")
     )
+
+
+# --------------------------------------------------------------------------------------
+# My trainings: the trainee's sessions, coming and past, each with where it stands
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    label: str
+    tone: str  # how the badge looks: "success", "warning", "info", "secondary"
+
+
+@dataclass
+class TrainingRow:
+    enrolment: Enrolment
+    order: Order
+    states: list[TrainingState]
+    # The Zoom link once the trainee may see it (from the day before the session), and
+    # from when they will otherwise.
+    zoom_url: str = ""
+    zoom_from: datetime | None = None
+    can_change: bool = False
+    evaluation_due: bool = False
+
+
+@dataclass
+class MyTrainings:
+    upcoming: list[TrainingRow]
+    past: list[TrainingRow]
+    orders: list[Order]
+
+
+def zoom_link_shown_from(session: Session) -> datetime:
+    """Enrolled trainees see a session's Zoom link on My trainings from midnight (Pacific
+    time) of the day before it."""
+    day_before = session.starts_at.astimezone(PACIFIC).date() - timedelta(days=1)
+    return datetime.combine(day_before, datetime.min.time(), tzinfo=PACIFIC)
+
+
+def _evaluation_submitted(enrolment: Enrolment) -> bool:
+    try:
+        return enrolment.evaluation.submitted_at is not None
+    except ObjectDoesNotExist:
+        return False
+
+
+def _past_states(enrolment: Enrolment, *, evaluation_due: bool) -> list[TrainingState]:
+    Attendance = Enrolment.Attendance
+    states = {
+        Attendance.ATTENDED: [TrainingState(_("Attended"), "success")],
+        Attendance.PARTIAL: [TrainingState(_("Partial attendance"), "warning")],
+        Attendance.ABSENT: [TrainingState(_("Absent"), "secondary")],
+    }.get(enrolment.attendance, [TrainingState(_("Attendance not recorded yet"), "secondary")])
+    if enrolment.valid_certificates:
+        states.append(TrainingState(_("Certificate ready"), "success"))
+    if evaluation_due:
+        states.append(TrainingState(_("Evaluation due"), "warning"))
+    return states
+
+
+def my_trainings(*, trainee, now: datetime) -> MyTrainings:
+    """The trainee's sessions with a seat, coming (soonest first) and past (latest first),
+    each with its states; and their orders, for the receipts."""
+    orders = list(trainee_orders(trainee=trainee))
+    upcoming, past = [], []
+    for order in orders:
+        for line in order.lines.all():
+            for enrolment in line.enrolments.all():
+                row = _training_row(enrolment, order, now=now)
+                if row is None:
+                    continue
+                over = enrolment.session.ends_at is not None and enrolment.session.ends_at <= now
+                (past if over else upcoming).append(row)
+    far = datetime.max.replace(tzinfo=PACIFIC)
+    upcoming.sort(key=lambda row: row.enrolment.session.starts_at or far)
+    past.sort(key=lambda row: row.enrolment.session.starts_at, reverse=True)
+    return MyTrainings(upcoming=upcoming, past=past, orders=orders)
+
+
+def _training_row(enrolment: Enrolment, order: Order, *, now: datetime) -> TrainingRow | None:
+    Status = Enrolment.Status
+    session = enrolment.session
+    if enrolment.status == Status.HELD and order.status == Order.Status.PENDING:
+        return TrainingRow(
+            enrolment, order, [TrainingState(enrolment.get_status_display(), "warning")]
+        )
+    if enrolment.status != Status.CONFIRMED:
+        return None
+    if session.ends_at is not None and session.ends_at <= now:
+        due = enrolment.attendance != Enrolment.Attendance.ABSENT and not _evaluation_submitted(
+            enrolment
+        )
+        return TrainingRow(
+            enrolment,
+            order,
+            _past_states(enrolment, evaluation_due=due),
+            evaluation_due=due,
+        )
+    row = TrainingRow(
+        enrolment,
+        order,
+        [TrainingState(enrolment.get_status_display(), "success")],
+        can_change=session.starts_at is not None and session.starts_at > now,
+    )
+    if session.zoom_url and session.starts_at is not None:
+        shown_from = zoom_link_shown_from(session)
+        if now >= shown_from:
+            row.zoom_url = session.zoom_url
+        else:
+            row.zoom_from = shown_from
+    return row
 
 
 def offering_credit_types(offerings: Sequence[Offering]) -> dict[int, list[OfferingCredit]]:

@@ -23,6 +23,7 @@ from . import rules
 from .forms import BundleForm, CheckoutForm, MoveForm, ProfileForm
 from .models import CartItem, Enrolment, Order, WaitlistEntry
 from .selectors import credit_type_facts, profile_of, trainee_facts, trainee_orders
+from .selectors import my_trainings as my_trainings_of
 from .services import cart as cart_services
 from .services import enrolments as enrolment_services
 from .services import orders as order_services
@@ -45,7 +46,7 @@ class CeChoice:
 @login_required
 def my_trainings(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    orders = list(trainee_orders(trainee=request.user))
+    trainings = my_trainings_of(trainee=request.user, now=now)
     offers = WaitlistEntry.objects.filter(
         trainee=request.user,
         status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED),
@@ -54,7 +55,8 @@ def my_trainings(request: HttpRequest) -> HttpResponse:
         request,
         "registration/my_trainings.html",
         {
-            "orders": orders,
+            "trainings": trainings,
+            "orders": trainings.orders,
             "waitlist": list(offers),
             "profile": profile_of(request.user),
             "now": now,
