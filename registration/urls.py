@@ -12,6 +12,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/items/<int:item_id>/remove/", views.cart_remove, name="cart_remove"),
     path("cart/items/<int:item_id>/ce/", views.cart_ce, name="cart_ce"),
+    path("cart/ce/", views.cart_ce_everywhere, name="cart_ce_everywhere"),
     path("cart/checkout/", views.checkout, name="checkout"),
     path("checkout/success/", views.checkout_success, name="checkout_success"),
     path("programs/<slug:slug>/choose/", views.bundle_choose, name="bundle_choose"),
