@@ -6,6 +6,9 @@ minutes, then every 15, for about a day; a recipient the mail server refuses fai
 The beat's sweep queues what is due again, and what was queued but never sent (its task
 lost with a worker, or the broker down at the time). Staff see every email, and retry
 failed or stuck ones, in Admin → Outbox.
+
+Every email is plain text with an HTML alternative in the site's look (email_render, or
+email_message for a message composed elsewhere, such as allauth's).
 """
 
 import logging
@@ -93,6 +96,8 @@ def text_as_html(text: str) -> SafeString:
     blocks = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.splitlines()
+        if not lines:
+            continue
         if lines[0].startswith("* "):
             items: list[list[str]] = []
             for line in lines:
