@@ -96,6 +96,11 @@ def catalog_groups(*, now: datetime) -> list[tuple[CatalogGroup, list[Offering]]
             Prefetch("credits", queryset=_credits()),
         )
     )
+    for offering in offerings:
+        # Every coming date is full: the card says so, and offers the waitlists.
+        offering.sold_out = bool(offering.upcoming_sessions) and not any(
+            session.seats_left for session in offering.upcoming_sessions
+        )
     return [(group, [o for o in offerings if o.kind in group.kinds]) for group in CATALOG_GROUPS]
 
 

@@ -19,7 +19,6 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Case, F, Max, Q, TextField, Value, When
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -34,6 +33,7 @@ from catalog.professions import Profession, credentials_after_name
 from catalog.selectors import credit_type_missing_items
 from registration.models import Enrolment, OutboundEmail, TraineeProfile
 from registration.selectors import attendance_shortfall
+from registration.services.emails import email_render
 
 from .actions import certificate_data, certificate_name
 from .delivery import certificate_delivery_cancel, certificates_delivery_queue
@@ -586,21 +586,18 @@ def certificate_pdf_bytes(*, certificate: Certificate) -> bytes:
 
 
 def certificate_message(certificate: Certificate, pdf: bytes | None = None) -> EmailMessage:
-    """The email that carries a certificate: a short text and the PDF attached (the stored
-    one unless given)."""
+    """The email that carries a certificate: a short text (and its HTML) and the PDF attached
+    (the stored one unless given)."""
     context = {
         "certificate": certificate,
         "name": _certificate_name(certificate),
         "verify_url": verification_url(certificate),
         "my_trainings_url": settings.SITE_URL + reverse("registration:my_trainings"),
         "site": SiteSettings.current(),
+        "site_url": settings.SITE_URL,
     }
-    text = render_to_string("certificates/emails/certificate.txt", context)
-    subject, _newline, body = text.strip().partition("\n")
-    message = EmailMessage(
-        subject=" ".join(subject.removeprefix("Subject:").split()),
-        body=body.strip() + "\n",
-        to=[certificate.trainee.email],
+    message = email_render(
+        template="certificates/emails/certificate", context=context, to=[certificate.trainee.email]
     )
     if pdf is None:
         with certificate.pdf.open("rb") as stored:

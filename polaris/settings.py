@@ -248,6 +248,8 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "registration.adapters.AccountAdapter"
+# "Signed in as <name>": the trainee's legal name, else their email address.
+ACCOUNT_USER_DISPLAY = "registration.selectors.user_display"
 ACCOUNT_SIGNUP_REDIRECT_URL = "/account/profile/"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "registration:my_trainings"

@@ -388,6 +388,9 @@ class WaitlistEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     offered_at = models.DateTimeField(null=True, blank=True)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the offered seat went into the cart (from My trainings or the email's link, which
+    # then works no more).
+    offer_taken_at = models.DateTimeField(_("seat taken into the cart"), null=True, blank=True)
     hold = models.OneToOneField(
         Enrolment, on_delete=models.PROTECT, null=True, blank=True, related_name="waitlist_offer"
     )

@@ -4,8 +4,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
@@ -59,6 +61,23 @@ def profile_of(user) -> TraineeProfile | None:
         return user.trainee_profile
     except TraineeProfile.DoesNotExist:
         return None
+
+
+def person_name(user) -> str:
+    """What the site and its emails call a person: the legal name of their profile, else
+    their account's name; "" when neither is known (then they are greeted without one)."""
+    if user is None:
+        return ""
+    profile = profile_of(user)
+    if profile is not None and profile.legal_name:
+        return profile.legal_name
+    return user.get_full_name()
+
+
+def user_display(user) -> str:
+    """How allauth's pages and messages name the signed-in person ("Signed in as ..."): their
+    name, else their whole email address (never the part before the @ alone)."""
+    return person_name(user) or user.email
 
 
 def credit_type_facts(credit_type: CreditType) -> CreditTypeFacts:
@@ -213,6 +232,118 @@ def trainee_orders(*, trainee) -> QuerySet[Order]:
     )
 
 
+# --------------------------------------------------------------------------------------
+# My trainings: the trainee's sessions, coming and past, each with where it stands
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    label: str
+    tone: str  # how the badge looks: "success", "warning", "info", "secondary"
+
+
+@dataclass
+class TrainingRow:
+    enrolment: Enrolment
+    order: Order
+    states: list[TrainingState]
+    # The Zoom link once the trainee may see it (from the day before the session), and
+    # from when they will otherwise.
+    zoom_url: str = ""
+    zoom_from: datetime | None = None
+    can_change: bool = False
+    evaluation_due: bool = False
+
+
+@dataclass
+class MyTrainings:
+    upcoming: list[TrainingRow]
+    past: list[TrainingRow]
+    orders: list[Order]
+
+
+def zoom_link_shown_from(session: Session) -> datetime:
+    """Enrolled trainees see a session's Zoom link on My trainings from midnight (Pacific
+    time) of the day before it."""
+    day_before = session.starts_at.astimezone(PACIFIC).date() - timedelta(days=1)
+    return datetime.combine(day_before, datetime.min.time(), tzinfo=PACIFIC)
+
+
+def _evaluation_submitted(enrolment: Enrolment) -> bool:
+    try:
+        return enrolment.evaluation.submitted_at is not None
+    except ObjectDoesNotExist:
+        return False
+
+
+def _past_states(enrolment: Enrolment, *, evaluation_due: bool) -> list[TrainingState]:
+    Attendance = Enrolment.Attendance
+    states = {
+        Attendance.ATTENDED: [TrainingState(_("Attended"), "success")],
+        Attendance.PARTIAL: [TrainingState(_("Partial attendance"), "warning")],
+        Attendance.ABSENT: [TrainingState(_("Absent"), "secondary")],
+    }.get(enrolment.attendance, [TrainingState(_("Attendance not recorded yet"), "secondary")])
+    if enrolment.valid_certificates:
+        states.append(TrainingState(_("Certificate ready"), "success"))
+    if evaluation_due:
+        states.append(TrainingState(_("Evaluation due"), "warning"))
+    return states
+
+
+def my_trainings(*, trainee, now: datetime) -> MyTrainings:
+    """The trainee's sessions with a seat, coming (soonest first) and past (latest first),
+    each with its states; and their orders, for the receipts."""
+    orders = list(trainee_orders(trainee=trainee))
+    upcoming, past = [], []
+    for order in orders:
+        for line in order.lines.all():
+            for enrolment in line.enrolments.all():
+                row = _training_row(enrolment, order, now=now)
+                if row is None:
+                    continue
+                over = enrolment.session.ends_at is not None and enrolment.session.ends_at <= now
+                (past if over else upcoming).append(row)
+    far = datetime.max.replace(tzinfo=PACIFIC)
+    upcoming.sort(key=lambda row: row.enrolment.session.starts_at or far)
+    past.sort(key=lambda row: row.enrolment.session.starts_at, reverse=True)
+    return MyTrainings(upcoming=upcoming, past=past, orders=orders)
+
+
+def _training_row(enrolment: Enrolment, order: Order, *, now: datetime) -> TrainingRow | None:
+    Status = Enrolment.Status
+    session = enrolment.session
+    if enrolment.status == Status.HELD and order.status == Order.Status.PENDING:
+        return TrainingRow(
+            enrolment, order, [TrainingState(enrolment.get_status_display(), "warning")]
+        )
+    if enrolment.status != Status.CONFIRMED:
+        return None
+    if session.ends_at is not None and session.ends_at <= now:
+        due = enrolment.attendance != Enrolment.Attendance.ABSENT and not _evaluation_submitted(
+            enrolment
+        )
+        return TrainingRow(
+            enrolment,
+            order,
+            _past_states(enrolment, evaluation_due=due),
+            evaluation_due=due,
+        )
+    row = TrainingRow(
+        enrolment,
+        order,
+        [TrainingState(enrolment.get_status_display(), "success")],
+        can_change=session.starts_at is not None and session.starts_at > now,
+    )
+    if session.zoom_url and session.starts_at is not None:
+        shown_from = zoom_link_shown_from(session)
+        if now >= shown_from:
+            row.zoom_url = session.zoom_url
+        else:
+            row.zoom_from = shown_from
+    return row
+
+
 def offering_credit_types(offerings: Sequence[Offering]) -> dict[int, list[OfferingCredit]]:
     return {o.pk: list(o.credits.all()) for o in offerings}
 
@@ -336,12 +467,11 @@ def attendance_shortfall(enrolment: Enrolment, *, now: datetime) -> str:
 
 def trainee_name(enrolment: Enrolment) -> str:
     """The legal name for certificates, else what the account says."""
-    profile = profile_of(enrolment.trainee)
-    user = enrolment.trainee
-    return _name(profile.legal_name if profile else "", user.get_full_name(), user.email)
+    return user_display(enrolment.trainee)
 
 
 def _name(legal_name: str | None, full_name: str, email: str) -> str:
+    """trainee_name's choice, from values already read (the roster's one query)."""
     return legal_name or full_name or email
 
 

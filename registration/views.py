@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
@@ -23,6 +24,7 @@ from . import rules
 from .forms import BundleForm, CheckoutForm, MoveForm, ProfileForm
 from .models import CartItem, Enrolment, Order, WaitlistEntry
 from .selectors import credit_type_facts, profile_of, trainee_facts, trainee_orders
+from .selectors import my_trainings as my_trainings_of
 from .services import cart as cart_services
 from .services import enrolments as enrolment_services
 from .services import orders as order_services
@@ -45,7 +47,7 @@ class CeChoice:
 @login_required
 def my_trainings(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    orders = list(trainee_orders(trainee=request.user))
+    trainings = my_trainings_of(trainee=request.user, now=now)
     offers = WaitlistEntry.objects.filter(
         trainee=request.user,
         status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED),
@@ -54,7 +56,8 @@ def my_trainings(request: HttpRequest) -> HttpResponse:
         request,
         "registration/my_trainings.html",
         {
-            "orders": orders,
+            "trainings": trainings,
+            "orders": trainings.orders,
             "waitlist": list(offers),
             "profile": profile_of(request.user),
             "now": now,
@@ -106,6 +109,48 @@ def _ce_choices(*, item: CartItem, options: dict[str, rules.CeOption]) -> list[C
     return choices
 
 
+@dataclass(frozen=True)
+class CeEverywhere:
+    """A credit type the trainee may buy that several items of the cart carry: chosen for
+    all of them in one step."""
+
+    code: str
+    name: str
+    items: int
+    fee_cents: int
+    notice: str
+    chosen_everywhere: bool
+
+
+def _ce_everywhere(rows: list[dict]) -> list[CeEverywhere]:
+    offers = []
+    codes = dict.fromkeys(c.code for row in rows for c in row["ce_choices"] if c.allowed)
+    for code in codes:
+        pairs = [
+            (row["item"], choice)
+            for row in rows
+            for choice in row["ce_choices"]
+            if choice.code == code and choice.allowed
+        ]
+        if len(pairs) < 2:
+            continue
+        first = pairs[0][1]
+        offers.append(
+            CeEverywhere(
+                code=code,
+                name=first.name,
+                items=len(pairs),
+                fee_cents=sum(choice.fee_cents for _item, choice in pairs),
+                notice=first.notice,
+                chosen_everywhere=all(
+                    item.credit_type is not None and item.credit_type.code == code
+                    for item, _choice in pairs
+                ),
+            )
+        )
+    return offers
+
+
 @require_safe
 @login_required
 def cart(request: HttpRequest) -> HttpResponse:
@@ -141,6 +186,7 @@ def _cart_page(request: HttpRequest, *, ce_errors: dict[int, str] | None = None)
         "registration/cart.html",
         {
             "rows": rows,
+            "ce_everywhere": _ce_everywhere(rows),
             "ce_errors": [row for row in rows if row["ce_error"]],
             "summary": summary,
             "general": summary.check.general,
@@ -183,6 +229,37 @@ def cart_remove(request: HttpRequest, item_id: int) -> HttpResponse:
                 "are now priced one by one."
             ),
         )
+    return redirect("registration:cart")
+
+
+@require_POST
+@login_required
+def cart_ce_everywhere(request: HttpRequest) -> HttpResponse:
+    """One credit type for every item of the cart that carries it, in one step."""
+    code = request.POST.get("credit_type", "")
+    credit_type = None if "\x00" in code else CreditType.objects.filter(code=code).first()
+    if credit_type is None:
+        messages.error(request, _("That CE option does not exist."))
+        return redirect("registration:cart")
+    try:
+        count = cart_services.cart_set_ce_everywhere(
+            trainee=request.user,
+            credit_type=credit_type,
+            notice_acknowledged=request.POST.get("acknowledge_notice") == "on",
+            now=timezone.now(),
+        )
+    except cart_services.CartError as error:
+        messages.error(request, str(error))
+        return redirect("registration:cart")
+    messages.success(
+        request,
+        ngettext(
+            "%(credit)s is added to %(count)d training.",
+            "%(credit)s is added to each of your %(count)d trainings.",
+            count,
+        )
+        % {"credit": credit_type.name, "count": count},
+    )
     return redirect("registration:cart")
 
 
@@ -454,6 +531,36 @@ def waitlist_accept(request: HttpRequest, entry_id: int) -> HttpResponse:
         request, _("The seat is in your cart: complete your order before the offer ends.")
     )
     return redirect("registration:cart")
+
+
+@login_required
+def waitlist_take(request: HttpRequest, token: str) -> HttpResponse:
+    """The offer email's "Take the seat" link: a page that says what is held and until when,
+    whose button puts the seat in the cart (a GET changes nothing: mail scanners open links)."""
+    now = timezone.now()
+    try:
+        entry = waitlist.waitlist_offer_by_token(token=token, trainee=request.user)
+    except waitlist.WaitlistError as error:
+        return render(
+            request, "registration/waitlist_take.html", {"problem": str(error)}, status=404
+        )
+    if request.method == "POST":
+        try:
+            waitlist.waitlist_take_by_link(entry=entry, now=now)
+        except waitlist.WaitlistError as error:
+            messages.error(request, str(error))
+            return redirect("registration:waitlist_take", token=token)
+        messages.success(
+            request, _("The seat is in your cart: complete your order before the offer ends.")
+        )
+        return redirect("registration:cart")
+    problem = waitlist.waitlist_offer_link_problem(entry=entry, now=now)
+    return render(
+        request,
+        "registration/waitlist_take.html",
+        {"entry": entry, "problem": problem},
+        status=410 if problem else 200,
+    )
 
 
 @login_required

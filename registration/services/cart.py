@@ -75,6 +75,23 @@ def cart_set_ce(
     return item
 
 
+def cart_set_ce_everywhere(
+    *, trainee, credit_type: CreditType, notice_acknowledged: bool, now: datetime
+) -> int:
+    """Choose one CE credit type for every item of the cart that carries it (a full
+    training's modules in one step); refused, with nothing changed, when the trainee's
+    license cannot use it. How many items carry it now."""
+    (option,) = ce_options(
+        trainee=trainee_facts(trainee=trainee, now=now),
+        credit_types=[credit_type_facts(credit_type)],
+    )
+    if not option.allowed:
+        raise CartError(option.reason)
+    return CartItem.objects.filter(
+        trainee=trainee, offering__credits__credit_type=credit_type
+    ).update(credit_type=credit_type, ce_notice_acknowledged=notice_acknowledged)
+
+
 def cart_choose_bundle(*, trainee, bundle: Bundle, sessions: list[Session]) -> list[CartItem]:
     """Put a bundle in the cart: one chosen session per offering of the bundle.
 

@@ -6,9 +6,13 @@ minutes, then every 15, for about a day; a recipient the mail server refuses fai
 The beat's sweep queues what is due again, and what was queued but never sent (its task
 lost with a worker, or the broker down at the time). Staff see every email, and retry
 failed or stuck ones, in Admin → Outbox.
+
+Every email is plain text with an HTML alternative in the site's look (email_render, or
+email_message for a message composed elsewhere, such as allauth's).
 """
 
 import logging
+import re
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,10 +20,15 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, urlize
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from polaris.mail import send_reusing_connection
@@ -61,6 +70,72 @@ def email_kind_register(
 ) -> None:
     """Let another app send its own kind of email through the outbox (see EmailKind)."""
     _kinds[kind] = EmailKind(compose=compose, status_changed=status_changed)
+
+
+# --------------------------------------------------------------------------------------
+# Composing: plain text, and the same in HTML in the site's look
+# --------------------------------------------------------------------------------------
+
+EMAIL_LAYOUT = "emails/layout.html"
+
+
+def email_message(
+    *, subject: str, text: str, html: str, to: list[str], **fields
+) -> EmailMultiAlternatives:
+    """One email as the outbox sends it: the plain text, with its HTML as the alternative
+    mail clients show when they can (any kind, including allauth's account emails)."""
+    message = EmailMultiAlternatives(subject=subject, body=text, to=to, **fields)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def text_as_html(text: str) -> SafeString:
+    """Plain text set as HTML: paragraphs at blank lines, a block whose first line starts
+    with "* " as a list, addresses as links. The HTML part of an email that has no template
+    of its own says just what its text says."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.splitlines()
+        if not lines:
+            continue
+        if lines[0].startswith("* "):
+            items: list[list[str]] = []
+            for line in lines:
+                if line.startswith("* ") or not items:
+                    items.append([])
+                items[-1].append(_html_line(line.removeprefix("* ")))
+            blocks.append(
+                '<ul style="margin:0 0 16px;padding-left:20px;">'
+                + "".join(f'<li style="margin:0 0 8px;">{"<br>".join(i)}</li>' for i in items)
+                + "</ul>"
+            )
+        else:
+            blocks.append(
+                '<p style="margin:0 0 16px;">' + "<br>".join(map(_html_line, lines)) + "</p>"
+            )
+    return mark_safe("\n".join(blocks))
+
+
+def _html_line(line: str) -> str:
+    return urlize(escape(line.strip()), autoescape=False)
+
+
+def email_render(
+    *, template: str, context: dict, to: list[str], **fields
+) -> EmailMultiAlternatives:
+    """The email of `template`: <template>.txt, whose first line is the subject, and its HTML
+    alternative <template>.html (extending emails/layout.html) when there is one, else the
+    text set in the layout."""
+    rendered = render_to_string(f"{template}.txt", context)
+    subject, _newline, body = rendered.strip().partition("\n")
+    subject = " ".join(subject.removeprefix("Subject:").split())
+    text = body.strip() + "\n"
+    context = {**context, "subject": subject}
+    try:
+        html = get_template(f"{template}.html").render(context)
+    except TemplateDoesNotExist:
+        html = render_to_string(EMAIL_LAYOUT, {**context, "content": text_as_html(text)})
+    return email_message(subject=subject, text=text, html=html, to=to, **fields)
 
 
 # --------------------------------------------------------------------------------------
@@ -138,25 +213,21 @@ def _changed(email: OutboundEmail) -> None:
 
 
 def _greeting_name(email: OutboundEmail, order) -> str:
-    """Who the email greets: the trainee's legal name, else their account's name."""
-    from ..selectors import profile_of
+    """Who the email greets: the trainee's legal name, else their account's name; "" when
+    the email is not to a trainee, or their name is not known."""
+    from ..selectors import person_name
 
     trainee = order.trainee if order is not None else None
-    if trainee is None and email.enrolment_id:
-        trainee = email.enrolment.trainee
-    if trainee is None:
-        return ""
-    profile = profile_of(trainee)
-    if profile is not None and profile.legal_name:
-        return profile.legal_name
-    return trainee.get_full_name() or trainee.email
+    for link in ("enrolment", "waitlist_entry", "intake"):
+        if trainee is None and getattr(email, f"{link}_id", None):
+            trainee = getattr(email, link).trainee
+    return person_name(trainee)
 
 
 def _from_template(email: OutboundEmail) -> EmailMessage:
-    """The email of one of registration's kinds: templates/registration/emails/<kind>.txt,
-    whose first line is the subject; an order confirmation carries an .ics per session."""
-    from django.template.loader import render_to_string
-
+    """The email of one of registration's kinds: templates/registration/emails/<kind>.txt
+    (first line the subject) and .html (see email_render); an order confirmation carries an
+    .ics per session."""
     from catalog.ics import sessions_calendar
     from catalog.models import SiteSettings
 
@@ -180,12 +251,15 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
         "site": site,
         "site_url": settings.SITE_URL,
     }
-    text = render_to_string(f"registration/emails/{email.kind}.txt", context)
-    subject, _newline, body = text.strip().partition("\n")
-    message = EmailMessage(
-        subject=" ".join(subject.removeprefix("Subject:").split()),
-        body=body.strip() + "\n",
-        to=[email.to],
+    if email.kind == "waitlist_offer" and email.waitlist_entry is not None:
+        from .waitlist import waitlist_offer_token
+
+        context["offer_url"] = settings.SITE_URL + reverse(
+            "registration:waitlist_take",
+            args=[waitlist_offer_token(entry=email.waitlist_entry)],
+        )
+    message = email_render(
+        template=f"registration/emails/{email.kind}", context=context, to=[email.to]
     )
     if email.roster_message_id and site.coordinator_email:
         message.reply_to = [site.coordinator_email]

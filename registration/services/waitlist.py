@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -131,12 +132,73 @@ def waitlist_offers_expire(*, now: datetime) -> int:
 
 def waitlist_accept(*, entry: WaitlistEntry, now: datetime) -> CartItem:
     """Take up an offer: the held seat goes into the cart, ready to pay for."""
-    if entry.status != WaitlistEntry.Status.OFFERED or entry.offer_expires_at <= now:
-        raise WaitlistError(_("This offer has expired or was already used."))
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+        if entry.status != WaitlistEntry.Status.OFFERED or entry.offer_expires_at <= now:
+            raise WaitlistError(_("This offer has expired or was already used."))
+        return _take(entry, now=now)
+
+
+def _take(entry: WaitlistEntry, *, now: datetime) -> CartItem:
     session = entry.session
     item, _created = CartItem.objects.update_or_create(
         trainee=entry.trainee,
         offering_id=session.offering_id,
         defaults={"session": session},
     )
+    if entry.offer_taken_at is None:
+        entry.offer_taken_at = now
+        entry.save(update_fields=["offer_taken_at"])
     return item
+
+
+# --------------------------------------------------------------------------------------
+# The offer email's "Take the seat" link: signed, for one offer, used once, dead with it
+# --------------------------------------------------------------------------------------
+
+OFFER_LINK_SALT = "registration.waitlist.offer_link"
+
+
+def waitlist_offer_token(*, entry: WaitlistEntry) -> str:
+    """The token of the offer's link: the entry and the seat held for it, signed."""
+    return signing.dumps([entry.pk, entry.hold_id], salt=OFFER_LINK_SALT, compress=True)
+
+
+def waitlist_offer_by_token(*, token: str, trainee) -> WaitlistEntry:
+    """The offer a link names, for the signed-in trainee it was sent to; WaitlistError when
+    the link is forged, another's, or for a seat no longer offered."""
+    try:
+        entry_id, hold_id = signing.loads(token, salt=OFFER_LINK_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise WaitlistError(
+            _("This link is not valid. Open it from the email we sent you.")
+        ) from None
+    entry = (
+        WaitlistEntry.objects.select_related("session__offering", "hold")
+        .filter(pk=entry_id, hold_id=hold_id, trainee=trainee)
+        .first()
+    )
+    if entry is None:
+        raise WaitlistError(
+            _("This link is for another account: sign in with the address the offer was sent to.")
+        )
+    return entry
+
+
+def waitlist_offer_link_problem(*, entry: WaitlistEntry, now: datetime) -> str:
+    """Why the offer's link can't take the seat now; "" when it can."""
+    if entry.offer_taken_at is not None or entry.status == WaitlistEntry.Status.ACCEPTED:
+        return _("This link was used already: the seat is in your cart or your order.")
+    if entry.status != WaitlistEntry.Status.OFFERED or entry.offer_expires_at <= now:
+        return _("This offer has ended: the seat went to the next person on the waitlist.")
+    return ""
+
+
+def waitlist_take_by_link(*, entry: WaitlistEntry, now: datetime) -> CartItem:
+    """The offer's link, used: the seat goes into the cart, once."""
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+        problem = waitlist_offer_link_problem(entry=entry, now=now)
+        if problem:
+            raise WaitlistError(problem)
+        return _take(entry, now=now)

@@ -223,3 +223,60 @@ def test_unpublished_offering_is_hidden(client):
     assert "Advanced Topics in Ketamine- and Psychedelic-Assisted Therapy I" not in text(
         client.get("/")
     ).replace("Therapy II", "")
+
+
+def _full(session: Session) -> None:
+    session.capacity = 1
+    session.save()
+    EnrolmentFactory(session=session, status="confirmed")
+
+
+def test_home_cards_mark_full_dates_with_a_way_onto_the_waitlist(client):
+    music = Session.objects.filter(offering__slug="music-module").order_by("starts_at")
+    full, free = music[0], music[1]
+    _full(full)
+
+    response = client.get("/")
+    card = text_of_card(response, "music-module")
+
+    assert f"{full.when} · Full Join waitlist for Music Module" in card
+    assert f"{free.when} · Full" not in card
+    assert "Sold out" not in card
+    login = f"/accounts/login/?next=/trainings/music-module/%23session-{full.pk}"
+    assert login in response.content.decode()
+
+
+def test_a_card_whose_every_date_is_full_says_sold_out(client):
+    for session in Session.objects.filter(offering__slug="module-7"):
+        _full(session)
+
+    title = Offering.objects.get(slug="module-7").title
+    assert f"{title} Sold out" in text_of_card(client.get("/"), "module-7")
+
+
+def test_a_signed_in_trainee_joins_the_waitlist_from_the_home_card(client, django_user_model):
+    from tests.factories import UserFactory
+
+    trainee = UserFactory()
+    client.force_login(trainee)
+    module_2 = Session.objects.filter(offering__slug="module-2").order_by("starts_at")[0]
+    _full(module_2)
+    html = client.get("/").content.decode()
+    action = f'action="/sessions/{module_2.pk}/waitlist/"'
+    assert action in html
+
+    response = client.post(f"/sessions/{module_2.pk}/waitlist/", follow=True)
+
+    assert "You are on the waitlist for" in text(response)
+    assert trainee.waitlist_entries.get().session == module_2
+
+
+def text_of_card(response, slug: str) -> str:
+    html = response.content.decode()
+    start = html.index(f'aria-labelledby="offering-{slug}"')
+    return text_from(html[start : html.index("</article>", start)])
+
+
+def text_from(html: str) -> str:
+    html = re.sub(r"<[^>]+>", " ", html.split(">", 1)[1])
+    return re.sub(r"\s+", " ", html.replace("&amp;", "&")).strip()

@@ -240,3 +240,29 @@ def test_a_connection_the_mail_server_dropped_is_replaced_and_nothing_is_lost(
     assert second.delivery == Certificate.Delivery.EMAILED
     assert len(smtp_server.messages) == 2
     assert len(set(smtp_server.connections)) == 2
+
+
+def test_the_certificate_email_reads_as_html_and_as_plain_text_with_its_pdf(
+    attended, apa, smtp_server, settings
+):
+    use_smtp(settings, smtp_server.port)
+    enrolment = attended(credit_type=apa, profession="lmft")
+    submit_evaluation(enrolment)
+    certificate = issue_quietly(enrolment, CE)
+
+    assert deliver(certificate) is True
+
+    (raw,) = smtp_server.messages
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (plain, html):
+        assert certificate.legal_name in part
+        assert certificate.course_title in part
+        assert f"/verify/{certificate.code}/" in part
+    assert "<html" not in plain
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert f"Dear {certificate.legal_name}," in html
+    assert ">My trainings and certificates</a>" in html
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"

@@ -561,3 +561,31 @@ def test_staff_without_the_evaluation_permission_cannot_read_the_summary(client,
     response = client.get(f"/admin/certificates/evaluation/session/{june.pk}/summary/")
 
     assert response.status_code == 403
+
+
+# --------------------------------------------------------------------------------------
+# A module without learning objectives (the Music Module)
+# --------------------------------------------------------------------------------------
+
+
+def test_a_module_without_objectives_is_evaluated_without_mentioning_them(
+    trainee, client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
+    music = session_of("music-module", 7)
+    assert not music.offering.objectives.exists()
+    enrolment = EnrolmentFactory(session=music, trainee=trainee)
+    mark(enrolment, "attended")
+    client.force_login(trainee)
+
+    with at(music.ends_at + timedelta(minutes=5)):
+        run(evaluation_requests_send, django_capture_on_commit_callbacks)
+        page = text(client.get(url(enrolment)))
+
+    (email,) = mailoutbox
+    assert "objective" not in email.body.lower()
+    assert "rate each instructor, and tell us what was useful and what to improve" in email.body
+    assert "objective" not in page.lower()
+    assert "Please rate each instructor, and tell us what was useful and what to improve." in page
+    for instructor in music.offering.instructors.all():
+        assert instructor.display_name in page

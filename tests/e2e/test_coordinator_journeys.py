@@ -225,8 +225,8 @@ def test_waitlisted_trainee_takes_the_freed_seat_and_pays(live_server, page, fak
     expect(page.get_by_role("heading", level=1)).to_contain_text("Paid")
     assert_accessible(page, "order paid")
     page.get_by_role("link", name="Back to My trainings").click()
-    expect(page.locator("li.enrolment")).to_contain_text("Mon, Jun 21, 2027")
-    expect(page.locator("li.enrolment")).to_contain_text("Confirmed")
+    expect(page.get_by_role("region", name="Upcoming")).to_contain_text("Mon, Jun 21, 2027")
+    expect(page.get_by_role("region", name="Upcoming")).to_contain_text("Confirmed")
     expect(page.get_by_role("heading", name="Waitlists")).to_have_count(0)
     assert_accessible(page, "my trainings, registered")
     assert Enrolment.objects.get(session=june, trainee=waiter).status == "confirmed"

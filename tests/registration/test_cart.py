@@ -246,3 +246,52 @@ def test_removing_a_module_of_the_bundle_prices_the_others_one_by_one(signed_in,
     page = cart_page(signed_in)
     assert quote_rows(page)["Total"] == "$2,050"  # five modules at $350 and Module 5 at $300
     assert "Cannot register" not in text(page)
+
+
+# --------------------------------------------------------------------------------------
+# CE for every module of the full training in one step
+# --------------------------------------------------------------------------------------
+
+
+def test_a_psychologist_adds_apa_ce_to_every_module_of_the_full_training_in_one_step(
+    signed_in, trainee
+):
+    signed_in.post("/programs/full-training/choose/", bundle_choice())
+    page = text(cart_page(signed_in))
+    assert "CE for every module Add APA CE to every module 7 trainings, $553 in all" in page
+    assert "Add California BRN CE to every module" not in page
+
+    response = signed_in.post("/cart/ce/", {"credit_type": "apa"}, follow=True)
+
+    assert "APA CE is added to each of your 7 trainings." in text(response)
+    assert {item.credit_type.code for item in trainee.cart_items.all()} == {"apa"}
+    assert trainee.cart_items.count() == 7
+    page = cart_page(signed_in)
+    assert quote_rows(page)["CE credit"] == "$553"
+    assert quote_rows(page)["Total"] == "$3,103"
+    assert "APA CE is chosen for all 7 trainings that offer it." in text(page)
+
+
+def test_a_nurse_is_offered_brn_ce_for_every_module(client, make_trainee):
+    nurse = make_trainee(profession="rn", state="CA")
+    client.force_login(nurse)
+    client.post("/programs/full-training/choose/", bundle_choice())
+
+    assert "Add California BRN CE to every module" in text(cart_page(client))
+
+    client.post("/cart/ce/", {"credit_type": "brn"})
+
+    assert {item.credit_type.code for item in nurse.cart_items.all()} == {"brn"}
+
+
+def test_ce_the_license_cannot_use_is_refused_for_every_module_and_nothing_changes(
+    signed_in, trainee
+):
+    signed_in.post("/programs/full-training/choose/", bundle_choice())
+
+    response = signed_in.post("/cart/ce/", {"credit_type": "brn"}, follow=True)
+    unknown = signed_in.post("/cart/ce/", {"credit_type": "nope\x00"}, follow=True)
+
+    assert response.status_code == 200 and "alert-danger" in response.content.decode()
+    assert "That CE option does not exist." in text(unknown)
+    assert not trainee.cart_items.filter(credit_type__isnull=False).exists()

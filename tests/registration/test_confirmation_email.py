@@ -1,10 +1,13 @@
 """The confirmation email: sent once the payment is committed, with the receipt, a calendar
 file per session, and the Zoom link that only enrolled trainees ever see."""
 
+from datetime import datetime
+
 import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
+from catalog.formatting import PACIFIC
 from catalog.models import Session
 from registration.models import OutboundEmail
 from registration.services.orders import order_mark_paid_offline
@@ -74,7 +77,12 @@ def test_confirmation_email_has_the_receipt_and_a_calendar_file_per_session(
 
 
 def test_the_zoom_link_is_emailed_and_shown_only_to_the_enrolled_trainee(
-    client, make_trainee, zoom_session, mailoutbox, django_capture_on_commit_callbacks
+    client,
+    make_trainee,
+    zoom_session,
+    before_season,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     enrolled, other = make_trainee(), make_trainee()
     client.force_login(enrolled)
@@ -87,6 +95,15 @@ def test_the_zoom_link_is_emailed_and_shown_only_to_the_enrolled_trainee(
     assert f"Zoom link: {ZOOM_URL}" in confirmation.body
     (calendar,) = [Calendar.from_ical(content) for _n, content, _m in confirmation.attachments]
     assert [str(event["location"]) for event in calendar.walk("VEVENT")] == [ZOOM_URL]
+    # My trainings shows it from the day before the session (Mon, Jun 21).
+    assert ZOOM_URL not in client.get("/my/").content.decode()
+    assert "The Zoom link appears here from Sun, Jun 20, the day before the session." in text(
+        client.get("/my/")
+    )
+    before_season.move_to(datetime(2027, 6, 19, 23, 59, tzinfo=PACIFIC))
+    client.force_login(enrolled)  # months later: a new sign-in
+    assert ZOOM_URL not in client.get("/my/").content.decode()
+    before_season.move_to(datetime(2027, 6, 20, 0, 0, tzinfo=PACIFIC))
     assert ZOOM_URL in client.get("/my/").content.decode()
 
     client.force_login(other)

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.html import escape
 
 from catalog.models import SiteSettings
 from registration.models import Inquiry, InquiryRecipient, InquiryTopic, OutboundEmail
@@ -159,11 +160,14 @@ def test_an_apostrophe_and_an_ampersand_read_as_typed_in_the_centers_email(send,
 
 def test_html_in_fields_is_plain_text_in_emails_and_escaped_in_admin(client, send, mailoutbox):
     send(name=SCRIPT, message=f"Hello {SCRIPT}")
-    # The emails are plain text only: markup is shown as the characters typed, never run.
+    # Markup typed is shown as the characters typed, in the text and the HTML, never run.
     assert all(message.content_subtype == "plain" for message in mailoutbox)
-    assert all(not getattr(message, "alternatives", None) for message in mailoutbox)
+    for message in mailoutbox:
+        ((html, _mimetype),) = message.alternatives
+        assert "<script" not in html
     received = next(m for m in mailoutbox if m.to != ["grace@example.com"])
     assert f"Hello {SCRIPT}" in received.body
+    assert f"Hello {escape(SCRIPT)}" in received.alternatives[0][0]
 
     coordinator = StaffFactory(roles=[COORDINATOR])
     login_staff(client, coordinator)

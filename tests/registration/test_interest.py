@@ -225,7 +225,11 @@ def test_html_in_the_name_is_plain_text_in_emails_and_escaped_in_admin(
     publish(residential)
     run_task()
     assert "Hello <script>alert(1)</script>," in mailoutbox[-1].body
-    assert all(not getattr(message, "alternatives", None) for message in mailoutbox)
+    # The HTML part shows the characters typed, never runs them.
+    for message in mailoutbox:
+        ((html, _mimetype),) = message.alternatives
+        assert "<script>" not in html
+    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;," in mailoutbox[-1].alternatives[0][0]
 
     coordinator = StaffFactory(roles=[COORDINATOR])
     login_staff(client, coordinator)

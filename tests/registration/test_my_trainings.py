@@ -1,17 +1,22 @@
 """My trainings: the trainee's orders and enrolments, cancelling within the policy, and
 moving to another date of the same training."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from icalendar import Calendar
 
+from catalog.formatting import PACIFIC
+from certificates.models import Certificate, Evaluation
+from certificates.services import certificate_issue
 from registration.models import Enrolment, Refund
 
 from .flows import (
     element,
     error_summary,
     fill,
+    paid_order,
     pay,
     register,
     seats_left_shown,
@@ -210,3 +215,73 @@ def test_a_session_that_has_started_can_no_longer_be_moved(
     assert "This session has already started" in error_summary(response)
     enrolment.refresh_from_db()
     assert enrolment.status == "confirmed"
+
+
+# --------------------------------------------------------------------------------------
+# Upcoming and Past, each training with where it stands
+# --------------------------------------------------------------------------------------
+
+
+def training(client, enrolment) -> str:
+    return text(element(client.get("/my/"), f"training-{enrolment.pk}"))
+
+
+def section(client, section_id: str) -> str:
+    html = client.get("/my/").content.decode()
+    start = html.index(f'aria-labelledby="{section_id}"')
+    return text(html[start : html.index("</section>", start)])
+
+
+def test_my_trainings_splits_upcoming_from_past_with_their_states(
+    client, trainee, before_season, django_capture_on_commit_callbacks, settings
+):
+    settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
+    june, july = session_of("module-1", 6), session_of("module-2", 7)
+    august = session_of("module-7", 8)
+    order = paid_order(trainee, june, july, august)
+    enrolments = {e.session_id: e for e in Enrolment.objects.filter(order_line__order=order)}
+    client.force_login(trainee)
+
+    upcoming = section(client, "upcoming")
+    assert upcoming.index("Mon, Jun 21, 2027") < upcoming.index("Fri, Aug 20, 2027")
+    assert "Past" not in text(client.get("/my/")).split("Orders and receipts")[0]
+    assert "Confirmed Change date" in training(client, enrolments[june.pk])
+
+    before_season.move_to(datetime(2027, 8, 1, 12, 0, tzinfo=PACIFIC))
+    june_enrolment, july_enrolment = enrolments[june.pk], enrolments[july.pk]
+    Enrolment.objects.filter(pk=june_enrolment.pk).update(attendance="attended")
+    Enrolment.objects.filter(pk=july_enrolment.pk).update(attendance="partial")
+    Evaluation.objects.create(
+        enrolment=june_enrolment,
+        requested_at=timezone.now(),
+        submitted_at=timezone.now(),
+        overall_rating=5,
+    )
+    certificate_issue(
+        enrolment=Enrolment.objects.get(pk=june_enrolment.pk),
+        kind=Certificate.Kind.ATTENDANCE,
+        now=timezone.now(),
+    )
+
+    past = section(client, "past")
+    assert past.index("Module 2") < past.index("Module 1")  # the latest first
+    june_row = training(client, june_enrolment)
+    assert "Attended Certificate ready" in june_row
+    assert "Certificate of Attendance (PDF)" in june_row
+    assert "Evaluation due" not in june_row and "Change date" not in june_row
+    july_row = training(client, july_enrolment)
+    assert "Partial attendance Evaluation due Attendance recorded as partial" in july_row
+    assert "Evaluate this course" in july_row
+    assert "Confirmed" not in june_row + july_row
+    upcoming = section(client, "upcoming")
+    assert "Module 7" in upcoming and "Module 1" not in upcoming
+
+
+def test_an_unmarked_past_session_asks_for_the_evaluation(client, trainee, before_season, settings):
+    settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
+    order = paid_order(trainee, session_of("module-1", 6))
+    enrolment = Enrolment.objects.get(order_line__order=order)
+    before_season.move_to(datetime(2027, 6, 22, 9, 0, tzinfo=PACIFIC))
+    client.force_login(trainee)
+
+    assert "Attendance not recorded yet Evaluation due" in training(client, enrolment)

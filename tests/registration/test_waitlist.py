@@ -1,5 +1,6 @@
 """Waitlists: join a full session, and a freed seat offered in turn, each offer holding it."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -298,3 +299,91 @@ def test_an_abandoned_payment_page_keeps_the_waitlist_offer_until_it_ends(
     assert not mailoutbox  # nobody else is offered the seat
     client.force_login(waiter)
     assert "A seat is held for you until Sun, Jan 17, 10:00 AM PT." in text(client.get("/my/"))
+
+
+# --------------------------------------------------------------------------------------
+# The offer email's "Take the seat" link: signed, for the trainee it was sent to, working
+# once, and dead when the offer ends. Opening it changes nothing; its button does.
+# --------------------------------------------------------------------------------------
+
+LINK = re.compile(r"http://\S+(/waitlist/take/[^/\s]+/)")
+
+
+@pytest.fixture
+def offer(make_trainee, full_session, mailoutbox, django_capture_on_commit_callbacks):
+    """The first person waiting, their offer email, and the link in it."""
+    waiter = make_trainee()
+    join(signed_in_as(waiter), full_session)
+    mailoutbox.clear()
+    free_the_seat(full_session, django_capture_on_commit_callbacks)
+    (email,) = [m for m in mailoutbox if "A seat opened" in m.subject]
+    path = LINK.search(email.body)[1]
+    return waiter, email, path
+
+
+def test_the_offer_email_has_a_take_the_seat_link_in_both_parts(offer):
+    _waiter, email, path = offer
+
+    assert "Take the seat (the link works once, until the offer ends):" in email.body
+    ((html, _mimetype),) = email.alternatives
+    assert re.search(rf'<a href="http://[^"]+{re.escape(path)}"[^>]*>Take the seat</a>', html)
+    assert "We hold the seat for you until Sunday, January 17, 10:00 AM PT." in text(html)
+
+
+def test_the_link_shows_the_offer_and_its_button_puts_the_seat_in_the_cart_once(offer):
+    waiter, _email, path = offer
+    client = signed_in_as(waiter)
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "A seat opened from the waitlist and is held for you until Sunday, January 17" in (
+        text(page)
+    )
+    assert not CartItem.objects.filter(trainee=waiter).exists()  # opening it changes nothing
+
+    response = client.post(path, follow=True)
+    assert "The seat is in your cart" in text(response)
+    assert CartItem.objects.get(trainee=waiter).session.pk == (
+        WaitlistEntry.objects.get(trainee=waiter).session_id
+    )
+    assert "Cannot register" not in text(response)
+
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "This link was used already: the seat is in your cart or your order." in text(again)
+    assert "This link was used already" in text(client.post(path, follow=True))
+    assert CartItem.objects.filter(trainee=waiter).count() == 1
+
+
+def test_the_link_is_dead_once_the_offer_ends(
+    offer, before_season, django_capture_on_commit_callbacks
+):
+    waiter, _email, path = offer
+    before_season.move_to(timezone.now() + timedelta(hours=48, minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        holds_expire.delay()
+    client = signed_in_as(waiter)
+
+    page = client.get(path)
+    response = client.post(path, follow=True)
+
+    assert page.status_code == 410
+    assert "This offer has ended: the seat went to the next person on the waitlist." in text(page)
+    assert "This offer has ended" in text(response)
+    assert not CartItem.objects.filter(trainee=waiter).exists()
+
+
+def test_someone_else_or_a_tampered_link_takes_nothing(offer, make_trainee, client):
+    waiter, _email, path = offer
+    other = signed_in_as(make_trainee())
+
+    assert other.get(path).status_code == 404
+    assert other.post(path).status_code == 404
+    tampered = path[:-3] + ("A" if path[-3] != "A" else "B") + path[-2:]
+    assert signed_in_as(waiter).get(tampered).status_code == 404
+    assert "This link is not valid" in text(signed_in_as(waiter).get(tampered))
+    assert not CartItem.objects.exists()
+    # A visitor who is not signed in signs in first, then comes back to the link.
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/waitlist/take/")

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from catalog.models import Offering
 from registration.models import InquiryTopic
+from registration.services.waitlist import waitlist_offer_token
 from tests.factories import totp_code
 from tests.registration.flows import session_of
 from tests.registration.test_cart import bundle_choice
@@ -114,6 +115,12 @@ FORMS = {
     ),
     "waitlist accept": Post(
         lambda w: reverse("registration:waitlist_accept", args=[w.waitlist_entry.pk]),
+        lambda w: {},
+    ),
+    "waitlist take by link": Post(
+        lambda w: reverse(
+            "registration:waitlist_take", args=[waitlist_offer_token(entry=w.waitlist_entry)]
+        ),
         lambda w: {},
     ),
     "waitlist leave": Post(

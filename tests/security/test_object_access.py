@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from registration.models import InquiryTopic
+from registration.services.waitlist import waitlist_offer_token
 
 from .conftest import World, database_state, sign_in
 
@@ -128,6 +129,12 @@ ACCESS = {
         _args(lambda w: w.waitlist_entry.pk)("registration:waitlist_accept"),
         owned(302),
         method="POST",
+    ),
+    # The waitlist offer email's signed link: the trainee it was sent to only (this entry's
+    # offer is over, so even they are told the link is dead).
+    "registration:waitlist_take": Access(
+        _args(lambda w: waitlist_offer_token(entry=w.waitlist_entry))("registration:waitlist_take"),
+        owned(410),
     ),
     "evaluations:evaluation": Access(
         _args(lambda w: w.past_enrolment.pk)("evaluations:evaluation"), owned()
