@@ -22,7 +22,13 @@ from certificates.selectors import trainee_has_ce_certificates
 from . import rules
 from .forms import BundleForm, CheckoutForm, MoveForm, ProfileForm
 from .models import CartItem, Enrolment, Order, WaitlistEntry
-from .selectors import credit_type_facts, profile_of, trainee_facts, trainee_orders
+from .selectors import (
+    cart_has_items,
+    credit_type_facts,
+    profile_of,
+    trainee_facts,
+    trainee_orders,
+)
 from .services import cart as cart_services
 from .services import enrolments as enrolment_services
 from .services import orders as order_services
@@ -72,7 +78,16 @@ def profile(request: HttpRequest) -> HttpResponse:
         saved.user = request.user
         saved.save()
         messages.success(request, _("Your profile was saved."))
-        return redirect(_safe_next(request) or "registration:cart")
+        # Back where the trainee came from; else to what they have started, never to an
+        # empty cart.
+        return redirect(
+            _safe_next(request)
+            or (
+                "registration:cart"
+                if cart_has_items(trainee=request.user)
+                else "registration:my_trainings"
+            )
+        )
     return render(
         request, "registration/profile.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -2,6 +2,8 @@
 phone, after the first profile save, when a seat is gone, in the full-training chooser,
 before paying, on the Rainfall page, when cancelling late, and in their calendar."""
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -9,7 +11,13 @@ from playwright.sync_api import Page, expect
 from catalog.models import CreditType
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.orders import order_mark_paid_offline, order_place
-from tests.e2e.test_trainee_journeys import audit, sign_in, verified_account
+from tests.e2e.test_trainee_journeys import (
+    PASSWORD,
+    audit,
+    fill_profile,
+    sign_in,
+    verified_account,
+)
 from tests.registration.flows import session_of
 
 pytestmark = [
@@ -90,3 +98,61 @@ def test_money_tables_show_their_totals_at_320_and_375_px(live_server, page):
         page, f"{live_server.url}/orders/{pending.code}/", ["$350"], "unpaid order"
     )
     fits_at_phone_widths(page, f"{live_server.url}/cart/", ["$350"], "cart and checkout")
+
+
+def test_after_the_first_profile_save_a_new_trainee_lands_on_my_trainings_without_an_error(
+    live_server, page, mailoutbox
+):
+    email = "noor.haddad@example.com"
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    (verification,) = mailoutbox
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", verification.body)
+    page.goto(link[0])
+    page.get_by_role("button", name="Confirm email address").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
+    fill_profile(
+        page,
+        legal_name="Noor Haddad",
+        credentials="LCSW",
+        profession="Licensed Clinical Social Worker (LCSW)",
+    )
+    page.get_by_label("License number").fill("LCSW 97531")
+    page.get_by_role("button", name="Save profile").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("My trainings")
+    expect(page.get_by_role("status")).to_have_text("Your profile was saved.")
+    expect(page.get_by_text("There is a problem")).to_have_count(0)
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    audit(page, "My trainings after the first profile save")
+
+    # An empty cart is not a problem either.
+    page.goto(f"{live_server.url}/cart/")
+    expect(page.get_by_text("Your cart is empty.")).to_be_visible()
+    expect(page.get_by_text("There is a problem")).to_have_count(0)
+    audit(page, "empty cart")
+
+
+def test_a_visitor_who_signs_up_from_a_session_returns_to_it(live_server, page, mailoutbox):
+    session = session_of("module-1", 6)
+    page.goto(f"{live_server.url}/trainings/module-1/")
+    page.locator(f"#session-{session.pk}").get_by_role("link", name="Sign in to register").click()
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill("ivan.petrov@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    (verification,) = mailoutbox
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", verification.body)
+    page.goto(link[0])
+    page.get_by_role("button", name="Confirm email address").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(session.offering.title)
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(
+        page.locator(f"#session-{session.pk}").get_by_role("button", name="Register")
+    ).to_be_visible()
