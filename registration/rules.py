@@ -212,6 +212,12 @@ def _item_problems(
     yield from _sequence_problems(trainee=trainee, item=item, others=others)
 
 
+def session_refusals(*, item: CartItemFacts, now: datetime) -> tuple[Problem, ...]:
+    """Why nobody can take a seat in this session now (full, started, cancelled, closed...),
+    whatever else is in their cart."""
+    return tuple(p for p in _session_problems(item=item, now=now) if p.code != Code.NO_PRICE)
+
+
 def _session_problems(*, item: CartItemFacts, now: datetime) -> Iterator[Problem]:
     offering = item.offering_label
     if item.session_status == STATUS_CANCELLED:
@@ -428,8 +434,8 @@ def _enrolment_problems(*, trainee: TraineeFacts, item: CartItemFacts) -> Iterat
         yield _refuse(
             Code.ALREADY_ENROLLED,
             _(
-                "You are already registered for %(offering)s (%(when)s). To change dates, ask "
-                "the training coordinator to move you to another session."
+                "You are already registered for %(offering)s (%(when)s). To change dates, use "
+                "“Change date” in My trainings."
             )
             % {"offering": item.offering_label, "when": _when(paid)},
         )

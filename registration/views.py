@@ -52,6 +52,10 @@ class CeChoice:
 def my_trainings(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     orders = list(trainee_orders(trainee=request.user))
+    enrolment_services.enrolments_mark_cancellation(
+        enrolments=[e for o in orders for line in o.lines.all() for e in line.enrolments.all()],
+        now=now,
+    )
     offers = WaitlistEntry.objects.filter(
         trainee=request.user,
         status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED),
@@ -179,7 +183,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("Choose a session."))
     session = get_object_or_404(Session.objects.select_related("offering"), pk=session_id)
     try:
-        cart_services.cart_add(trainee=request.user, session=session)
+        cart_services.cart_add(trainee=request.user, session=session, now=timezone.now())
     except cart_services.CartError as error:
         messages.error(request, str(error))
         return redirect(session.offering.get_absolute_url())
@@ -397,7 +401,13 @@ def enrolment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("registration:my_trainings")
     quote = enrolment_services.enrolment_refund_quote(enrolment=enrolment, now=now)
     return render(
-        request, "registration/enrolment_cancel.html", {"enrolment": enrolment, "refund": quote}
+        request,
+        "registration/enrolment_cancel.html",
+        {
+            "enrolment": enrolment,
+            "refund": quote,
+            "can_move": bool(enrolment_services.transfer_targets(enrolment=enrolment, now=now)),
+        },
     )
 
 

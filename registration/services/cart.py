@@ -8,19 +8,42 @@ from django.utils.translation import gettext as _
 from catalog.models import Bundle, CreditType, Session
 
 from ..models import CartItem
-from ..rules import ce_options
-from ..selectors import credit_type_facts, trainee_facts
+from ..rules import ce_options, session_refusals
+from ..selectors import (
+    credit_type_facts,
+    held_offers,
+    item_facts,
+    session_seats_taken,
+    trainee_facts,
+)
 
 
 class CartError(Exception):
     pass
 
 
-def cart_add(*, trainee, session: Session) -> CartItem:
+def cart_add(*, trainee, session: Session, now: datetime) -> CartItem:
     """Add a session, replacing another date of the same offering if there was one (a date
-    changed within a bundle stays in the bundle)."""
+    changed within a bundle stays in the bundle).
+
+    A session nobody can take now (full, started, cancelled, closed) is refused with the
+    reason; what depends on the rest of the cart (prerequisites, clashes) is shown in the cart.
+    """
     if not session.offering.is_published or session.status == Session.Status.TBA:
         raise CartError(_("This session cannot be registered for."))
+    refusals = session_refusals(
+        item=item_facts(
+            session=session,
+            seats_taken=session_seats_taken(session_id=session.pk, now=now),
+            credit_type=None,
+            ce_notice_acknowledged=False,
+            holds_seat=session.pk in held_offers(trainee=trainee, now=now),
+            module_offering_ids={},
+        ),
+        now=now,
+    )
+    if refusals:
+        raise CartError(refusals[0].message)
     item, _created = CartItem.objects.update_or_create(
         trainee=trainee,
         offering=session.offering,

@@ -3,12 +3,14 @@ phone, after the first profile save, when a seat is gone, in the full-training c
 before paying, on the Rainfall page, when cancelling late, and in their calendar."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from catalog.models import CreditType
+from registration.models import CartItem, Enrolment
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.orders import order_mark_paid_offline, order_place
 from tests.e2e.test_trainee_journeys import (
@@ -18,7 +20,7 @@ from tests.e2e.test_trainee_journeys import (
     sign_in,
     verified_account,
 )
-from tests.registration.flows import session_of
+from tests.registration.flows import fill, session_of
 
 pytestmark = [
     pytest.mark.e2e,
@@ -78,16 +80,16 @@ def test_money_tables_show_their_totals_at_320_and_375_px(live_server, page):
     apa = CreditType.objects.get(code="apa")
     now = timezone.now()
     for slug, month in (("module-1", 6), ("module-2", 7)):
-        item = cart_add(trainee=trainee, session=session_of(slug, month))
+        item = cart_add(trainee=trainee, session=session_of(slug, month), now=now)
         cart_set_ce(
             trainee=trainee, item_id=item.pk, credit_type=apa, notice_acknowledged=True, now=now
         )
     paid = order_mark_paid_offline(
         order=order_place(trainee=trainee, payment_method="offline", now=now), by=None, now=now
     )
-    cart_add(trainee=trainee, session=session_of("module-3", 8))
+    cart_add(trainee=trainee, session=session_of("module-3", 8), now=now)
     pending = order_place(trainee=trainee, payment_method="offline", now=now)
-    cart_add(trainee=trainee, session=session_of("module-4", 10))
+    cart_add(trainee=trainee, session=session_of("module-4", 10), now=now)
 
     signed_in_page(page, live_server, email, "/my/")
     expect(page.get_by_role("heading", level=1)).to_have_text("My trainings")
@@ -156,3 +158,79 @@ def test_a_visitor_who_signs_up_from_a_session_returns_to_it(live_server, page, 
     expect(
         page.locator(f"#session-{session.pk}").get_by_role("button", name="Register")
     ).to_be_visible()
+
+
+def test_a_refused_add_says_so_at_the_top_in_the_error_style(live_server, page):
+    email = "omar.farouk@example.com"
+    trainee = verified_account(email, profession="lmft", license_number="LMFT 11223")
+    session = session_of("module-1", 6)
+    signed_in_page(page, live_server, email, "/trainings/module-1/")
+    register = page.locator(f"#session-{session.pk}").get_by_role("button", name="Register")
+    expect(register).to_be_visible()
+    fill(session)  # the last seat goes while the trainee reads the page
+
+    register.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(session.offering.title)
+    refusal = page.get_by_role("alert").filter(has_text="session is full")
+    expect(refusal).to_have_text("This Module 1 session is full. You can join its waitlist.")
+    expect(refusal).to_have_class(re.compile(r"\balert-danger\b"))
+    assert refusal.bounding_box()["y"] < page.get_by_role("heading", level=1).bounding_box()["y"]
+    expect(page.get_by_text("is in your cart")).to_have_count(0)
+    expect(page.locator(".alert-success")).to_have_count(0)
+    assert not CartItem.objects.filter(trainee=trainee).exists()
+    audit(page, "module-1 page after a refused add")
+
+
+def test_the_rainfall_page_says_once_who_can_register(live_server, page):
+    page.goto(f"{live_server.url}/trainings/rainfall-medical-module/")
+    who = page.get_by_role("region", name="Who can register")
+    expect(who).to_contain_text("Medical providers only: Physician (MD), Physician (DO)")
+    expect(page.get_by_role("main")).not_to_contain_text("Open registration")
+    expect(page.locator("header .access-badge")).to_have_text("Medical providers only")
+    audit(page, "Rainfall page")
+
+    page.goto(f"{live_server.url}/")
+    card = page.locator(".card", has=page.locator("#offering-rainfall-medical-module"))
+    expect(card).to_contain_text("Medical providers only")
+    audit(page, "home page")
+
+
+def paid_enrolment(email: str, slug: str, month: int):
+    """A trainee with a complete profile whose registration for the session is paid."""
+    trainee = verified_account(email, profession="lmft", license_number="LMFT 44556")
+    now = timezone.now()
+    cart_add(trainee=trainee, session=session_of(slug, month), now=now)
+    order = order_mark_paid_offline(
+        order=order_place(trainee=trainee, payment_method="offline", now=now), by=None, now=now
+    )
+    return trainee, Enrolment.objects.get(order_line__order=order)
+
+
+def test_after_the_cancellation_deadline_the_trainee_is_offered_what_they_can_do(
+    live_server, page, before_season
+):
+    email = "lena.berg@example.com"
+    _trainee, enrolment = paid_enrolment(email, "module-1", 6)
+    before_season.move_to(enrolment.session.starts_at - timedelta(days=10))
+    signed_in_page(page, live_server, email, "/my/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("My trainings")
+    entry = page.locator("li.enrolment")
+    expect(entry.get_by_role("link", name="Cancel", exact=True)).to_have_count(0)
+    expect(entry).to_contain_text("Cancellations closed on Mon, Jun 7, 2027")
+    expect(entry.get_by_role("link", name="Change date")).to_be_visible()
+    audit(page, "My trainings after the cancellation deadline")
+
+    page.goto(f"{live_server.url}/enrolments/{enrolment.pk}/cancel/")
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("The cancellation deadline has passed")
+    expect(main).not_to_contain_text("ask the training coordinator to move you")
+    expect(main).to_contain_text("You can still change to another date of this training.")
+    audit(page, "late cancel page")
+    page.get_by_role("link", name="Change date").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change date")
+    page.get_by_label(re.compile(r"^Mon, Oct 18, 2027")).check()
+    page.get_by_role("button", name="Move to this date").click()
+    expect(page.get_by_role("status")).to_contain_text("You are now registered for Mon, Oct 18")
