@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from icalendar import Calendar, Event
 from playwright.sync_api import Page, expect
 
 from catalog.models import CreditType
@@ -234,3 +235,52 @@ def test_after_the_cancellation_deadline_the_trainee_is_offered_what_they_can_do
     page.get_by_label(re.compile(r"^Mon, Oct 18, 2027")).check()
     page.get_by_role("button", name="Move to this date").click()
     expect(page.get_by_role("status")).to_contain_text("You are now registered for Mon, Oct 18")
+
+
+def calendar_entry(message) -> tuple[Calendar, Event]:
+    """The one calendar file an email carries, and its one event."""
+    (calendar,) = [
+        Calendar.from_ical(content)
+        for _name, content, mimetype in message.attachments
+        if mimetype.startswith("text/calendar")
+    ]
+    (event,) = calendar.walk("VEVENT")
+    return calendar, event
+
+
+def test_a_moved_then_cancelled_registration_updates_and_then_removes_one_calendar_entry(
+    live_server, page, mailoutbox
+):
+    email = "theo.martin@example.com"
+    paid_enrolment(email, "module-1", 6)
+    june, october = session_of("module-1", 6), session_of("module-1", 10)
+    (confirmation,) = [m for m in mailoutbox if "is confirmed" in m.subject]
+    calendar, first = calendar_entry(confirmation)
+    assert calendar["METHOD"] == "REQUEST"
+    assert first.decoded("DTSTART") == june.starts_at
+    assert first.get("SEQUENCE", 0) == 0
+
+    signed_in_page(page, live_server, email, "/my/")
+    page.get_by_role("link", name="Change date").click()
+    page.get_by_label(re.compile(r"^Mon, Oct 18, 2027")).check()
+    page.get_by_role("button", name="Move to this date").click()
+    expect(page.get_by_role("status")).to_contain_text("You are now registered for Mon, Oct 18")
+
+    (moved,) = [m for m in mailoutbox if m.subject.startswith("Your new date")]
+    calendar, update = calendar_entry(moved)
+    assert calendar["METHOD"] == "REQUEST"
+    assert str(update["UID"]) == str(first["UID"])
+    assert update["SEQUENCE"] > first.get("SEQUENCE", 0)
+    assert update.decoded("DTSTART") == october.starts_at
+
+    page.get_by_role("link", name="Cancel", exact=True).click()
+    page.get_by_role("button", name="Cancel my registration").click()
+    expect(page.get_by_role("status")).to_contain_text("is cancelled")
+
+    (cancellation,) = [m for m in mailoutbox if "is cancelled" in m.subject]
+    calendar, removal = calendar_entry(cancellation)
+    assert calendar["METHOD"] == "CANCEL"
+    assert str(removal["UID"]) == str(first["UID"])
+    assert removal["SEQUENCE"] > update["SEQUENCE"]
+    assert removal["STATUS"] == "CANCELLED"
+    assert removal.decoded("DTSTART") == october.starts_at
