@@ -33,7 +33,7 @@ from .services import cart as cart_services
 from .services import enrolments as enrolment_services
 from .services import orders as order_services
 from .services import payments, waitlist
-from .services.orders import OrderRefused, OrderStateError
+from .services.orders import OrderRefused, OrderStateError, ProfileRequired
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         order = order_services.order_place(
             trainee=request.user, payment_method=form.cleaned_data["payment_method"], now=now
         )
+    except ProfileRequired as refused:
+        messages.info(request, refused.message)
+        return redirect(f"{reverse('registration:profile')}?next={reverse('registration:cart')}")
     except OrderRefused as refused:
         messages.error(request, refused.message)
         return redirect("registration:cart")

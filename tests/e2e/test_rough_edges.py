@@ -11,9 +11,10 @@ from icalendar import Calendar, Event
 from playwright.sync_api import Page, expect
 
 from catalog.models import CreditType
-from registration.models import CartItem, Enrolment
+from registration.models import CartItem, Enrolment, Order
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.orders import order_mark_paid_offline, order_place
+from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.test_trainee_journeys import (
     PASSWORD,
     audit,
@@ -30,6 +31,7 @@ pytestmark = [
 ]
 
 PHONE_WIDTHS = (320, 375)
+LMFT = "Licensed Marriage and Family Therapist (LMFT)"
 
 # Every table of the page, and any scrolling box around one, fits the viewport's width;
 # every cell of it ends inside the viewport.
@@ -284,3 +286,39 @@ def test_a_moved_then_cancelled_registration_updates_and_then_removes_one_calend
     assert removal["SEQUENCE"] > update["SEQUENCE"]
     assert removal["STATUS"] == "CANCELLED"
     assert removal.decoded("DTSTART") == october.starts_at
+
+
+@pytest.mark.parametrize("scripted", [True, False], ids=["with JavaScript", "without JavaScript"])
+def test_a_trainee_without_a_profile_gives_their_legal_name_and_license_before_paying(
+    live_server, browser, scripted
+):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=scripted
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    email = "kai.nakamura@example.com"
+    trainee = verified_account(email)
+    session = session_of("module-1", 6)
+    page.goto(f"{live_server.url}/accounts/login/?next=/trainings/module-1/")
+    sign_in(page, email, scripted=scripted)
+    page.locator(f"#session-{session.pk}").get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+    page.get_by_role("button", name="Place order").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Before you pay: your certificates need your legal name and license"
+    )
+    assert not Order.objects.filter(trainee=trainee).exists()
+    audit(page, "profile asked for at checkout", scripted=scripted)
+    fill_profile(page, legal_name="Kai Nakamura", credentials="LMFT", profession=LMFT)
+    page.get_by_label("License number").fill("LMFT 86420")
+    page.get_by_role("button", name="Save profile").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Order")
+    order = Order.objects.get(trainee=trainee)
+    assert order.status == Order.Status.PENDING
+    context.close()
