@@ -488,13 +488,22 @@ def waitlist_accept(request: HttpRequest, entry_id: int) -> HttpResponse:
 def bundle_choose(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     bundle = catalog_selectors.bundle_detail(slug=slug, now=now)
-    form = BundleForm(request.POST or None, bundle=bundle)
+    form = BundleForm(
+        request.POST or None,
+        bundle=bundle,
+        notes=cart_services.bundle_date_notes(trainee=request.user, bundle=bundle, now=now),
+    )
     if request.method == "POST" and form.is_valid():
         sessions = list(
             Session.objects.select_related("offering").filter(pk__in=form.chosen_session_ids())
         )
         try:
-            cart_services.cart_choose_bundle(trainee=request.user, bundle=bundle, sessions=sessions)
+            cart_services.cart_choose_bundle(
+                trainee=request.user, bundle=bundle, sessions=sessions, now=now
+            )
+        except cart_services.BundleDatesRefused as refused:
+            for offering_id, problem in refused.problems.items():
+                form.add_error(f"offering_{offering_id}", problem)
         except cart_services.CartError as error:
             form.add_error(None, str(error))
         else:

@@ -55,6 +55,16 @@ SIDEWAYS = """() => {
 }"""
 
 
+@pytest.fixture
+def page_without_js(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
 def signed_in_page(page: Page, live_server, email: str, path: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/?next={path}")
     sign_in(page, email)
@@ -322,3 +332,79 @@ def test_a_trainee_without_a_profile_gives_their_legal_name_and_license_before_p
     order = Order.objects.get(trainee=trainee)
     assert order.status == Order.Status.PENDING
     context.close()
+
+
+def note_of(page: Page, choice) -> str:
+    return page.locator(f"#{choice.get_attribute('id')}_note").inner_text().strip()
+
+
+def test_the_full_training_chooser_marks_dates_before_every_module_1_date(live_server, page):
+    email = "ada.obi@example.com"
+    verified_account(email, profession="lmft", license_number="LMFT 99881")
+    signed_in_page(page, live_server, email, "/programs/full-training/choose/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Full KAP Training: Modules 1–7")
+
+    for slug, month in (("module-3", 5), ("module-4", 6), ("module-5", 5), ("module-5", 6)):
+        choice = pick(page, slug, month)
+        expect(choice).to_be_disabled()
+        assert note_of(page, choice) == "Before every Module 1 date: Module 1 is required first."
+    expect(pick(page, "module-3", 8)).to_be_enabled()
+    audit(page, "full-training chooser")
+
+    # Picking the October Module 1 rules out what comes before it, and says why.
+    pick(page, "module-1", 10).check()
+    why = "Before your Module 1 date (Mon, Oct 18, 2027): Module 1 is required first."
+    for slug, month in (("module-2", 7), ("module-3", 8), ("module-4", 10), ("module-7", 8)):
+        choice = pick(page, slug, month)
+        expect(choice).to_be_disabled()
+        assert note_of(page, choice) == why
+    expect(pick(page, "module-6", 12)).to_be_enabled()
+    audit(page, "chooser with the October Module 1")
+
+    # The June Module 1 opens them again.
+    pick(page, "module-1", 6).check()
+    expect(pick(page, "module-2", 7)).to_be_enabled()
+    assert note_of(page, pick(page, "module-2", 7)) == ""
+
+
+def pick(page: Page, slug: str, month: int):
+    session = session_of(slug, month)
+    dates = page.get_by_role("group", name=session.offering.display_title, exact=True)
+    return dates.get_by_label(session.when, exact=True)
+
+
+def test_without_javascript_an_impossible_date_is_refused_next_to_its_field(
+    live_server, page_without_js
+):
+    page = page_without_js
+    email = "bo.lind@example.com"
+    trainee = verified_account(email, profession="lmft", license_number="LMFT 77665")
+    page.goto(f"{live_server.url}/accounts/login/?next=/programs/full-training/choose/")
+    sign_in(page, email, scripted=False)
+    expect(pick(page, "module-3", 5)).to_be_disabled()
+    dates = {
+        "module-1": 10,
+        "module-2": 7,
+        "module-3": 8,
+        "module-4": 10,
+        "module-5": 9,
+        "module-6": 12,
+        "module-7": 8,
+    }
+    for slug, month in dates.items():
+        pick(page, slug, month).check()
+    page.get_by_role("button", name="Add to cart").click()
+
+    module_2 = session_of("module-2", 7).offering
+    error = page.locator(f"#id_offering_{module_2.pk}_error")
+    expect(error).to_have_text(
+        "Module 2 on Sat, Jul 31, 2027 starts before your Module 1 date (Mon, Oct 18, 2027) "
+        "ends, and Module 1 is required first: choose a later Module 2 date or an earlier "
+        "Module 1 date."
+    )
+    summary = page.locator("[data-error-summary]")
+    expect(summary.get_by_role("link")).to_have_count(5)  # Modules 2, 3, 4, 5 and 7
+    expect(page.locator(f"#id_offering_{module_2.pk}")).to_have_attribute(
+        "aria-describedby", f"id_offering_{module_2.pk}_error"
+    )
+    assert not CartItem.objects.filter(trainee=trainee).exists()

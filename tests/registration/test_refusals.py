@@ -47,7 +47,7 @@ def assert_add_refused(client, trainee, session, reason: str) -> None:
     and nothing in the cart."""
     response = client.post("/cart/add/", {"session": session.pk}, follow=True)
     alert = re.search(
-        r'<div class="alert alert-danger" role="alert">(.*?)</div>', response.content.decode()
+        r'class="alert alert-danger[^"]*" role="alert">(.*?)</div>', response.content.decode()
     )
     assert alert and reason in text(alert[1])
     assert "is in your cart" not in text(response)
