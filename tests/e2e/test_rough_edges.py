@@ -113,6 +113,10 @@ def test_money_tables_show_their_totals_at_320_and_375_px(live_server, page):
         page, f"{live_server.url}/orders/{pending.code}/", ["$350"], "unpaid order"
     )
     fits_at_phone_widths(page, f"{live_server.url}/cart/", ["$350"], "cart and checkout")
+    fits_at_phone_widths(
+        page, f"{live_server.url}/programs/full-training/", ["$2,550"], "full training page"
+    )
+    fits_at_phone_widths(page, f"{live_server.url}/trainings/module-1/", [], "module 1 page")
 
 
 def test_after_the_first_profile_save_a_new_trainee_lands_on_my_trainings_without_an_error(
