@@ -10,7 +10,7 @@ PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 SERVE_DB ?= polaris
 REDIS_SERVER ?= redis://127.0.0.1:6379
 
-.PHONY: run test install lint format migrate catalog admin serve bench clean
+.PHONY: run test install lint format migrate catalog admin serve bench css clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,11 @@ run: install
 	DEBUG=1 $(MANAGE) load_catalog
 	DEBUG=1 $(BIN)/honcho -f Procfile.dev start
 
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install lint
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -50,14 +52,28 @@ serve: install
 		$(MANAGE) collectstatic --noinput --verbosity 0 && \
 		$(BIN)/honcho -f Procfile start
 
-# Runs every benchmark under bench/ (results in bench/results/). Needs wrk, and HarfBuzz's
-# subsetter, without which WeasyPrint falls back to fontTools, several times slower.
-BENCH_DEBS := wrk libharfbuzz-subset0
-bench: install
+# Runs every benchmark under bench/ (results in bench/results/). Needs wrk, HarfBuzz's
+# subsetter, without which WeasyPrint falls back to fontTools, several times slower, and
+# Chromium with Lighthouse (from npm, pinned in package-lock.json) for the front end.
+BENCH_DEBS := wrk libharfbuzz-subset0 chromium
+bench: install node_modules/.installed-stamp
 	@dpkg-query -W -f='$${Status}\n' $(BENCH_DEBS) 2>/dev/null | grep -c "install ok installed" \
 		| grep -qx "$(words $(BENCH_DEBS))" || (apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_DEBS))
 	PG_SERVER=$(PG_SERVER) REDIS_SERVER=$(REDIS_SERVER) $(BIN)/python -m bench
 
+# Front-end tools from npm, pinned in package-lock.json: PurgeCSS and Lighthouse.
+node_modules/.installed-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# static/vendor/bootstrap/bootstrap.purged.min.css: only the Bootstrap rules the pages use
+# (purgecss.config.cjs says where it looks). Run after using a new Bootstrap class.
+css: install node_modules/.installed-stamp
+	PYTHON_TEMPLATES="$$($(BIN)/python -c 'import allauth, crispy_bootstrap5, pathlib; \
+		print(":".join(str(pathlib.Path(m.__file__).parent / "templates") for m in (allauth, crispy_bootstrap5)))')" \
+		node_modules/.bin/purgecss --config purgecss.config.cjs --output static/vendor/bootstrap/
+	mv static/vendor/bootstrap/bootstrap.min.css static/vendor/bootstrap/bootstrap.purged.min.css
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis node_modules

@@ -11,11 +11,12 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from . import catalog, certificates, checkout, load, roster
+from . import catalog, certificates, checkout, lighthouse, load, roster, scaling
 from .common import Options
 
 BENCHMARKS: dict[str, ModuleType] = {
-    module.NAME: module for module in (catalog, checkout, roster, certificates, load)
+    module.NAME: module
+    for module in (catalog, lighthouse, checkout, roster, certificates, load, scaling)
 }
 
 

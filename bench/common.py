@@ -47,6 +47,16 @@ _UNSET_FOR_BENCH = (
 )
 
 
+# How long a server may take to answer its first request. Generous: on a machine busy with
+# other work, starting Django in each worker can take many times its idle time.
+READY_SECONDS = 120
+
+
+def load_average() -> float:
+    """The machine's one-minute load average, reported beside each figure."""
+    return round(os.getloadavg()[0], 2)
+
+
 class BenchError(Exception):
     """A step failed or a page answered with an error: the run is not valid."""
 
@@ -186,10 +196,14 @@ def http_get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, workers: int, ready_path: str = "/health/") -> Iterator[str]:
-    """Serve the project with gunicorn (sync workers) on a free loopback port; yield its base URL.
+def gunicorn(
+    env: dict[str, str], *, workers: int, ready_path: str = "/health/", app: str = "polaris.wsgi"
+) -> Iterator[str]:
+    """Serve APP (the project by default) with gunicorn (sync workers) on a free loopback port;
+    yield its base URL.
 
-    Waits until READY_PATH answers 200; stops the server (and its workers) on the way out.
+    Waits until READY_PATH answers 200 (READY_SECONDS at most); stops the server (and its
+    workers) on the way out.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -200,7 +214,7 @@ def gunicorn(env: dict[str, str], *, workers: int, ready_path: str = "/health/")
         sys.executable,
         "-m",
         "gunicorn",
-        "polaris.wsgi",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -237,7 +251,9 @@ def gunicorn(env: dict[str, str], *, workers: int, ready_path: str = "/health/")
             os.unlink(log.name)
 
 
-def _wait_until_ready(proc: subprocess.Popen, url: str, log_path: str, timeout: float = 30) -> None:
+def _wait_until_ready(
+    proc: subprocess.Popen, url: str, log_path: str, timeout: float = READY_SECONDS
+) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
@@ -254,7 +270,9 @@ def _wait_until_ready(proc: subprocess.Popen, url: str, log_path: str, timeout: 
                 return
             last = f"HTTP {status}"
         time.sleep(0.2)
-    raise BenchError(f"{url} did not answer 200 within {timeout:.0f}s ({last})")
+    raise BenchError(
+        f"{url} did not answer 200 within {timeout:.0f}s ({last}; load average {load_average()})"
+    )
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -284,6 +302,7 @@ class WrkRun:
     non_2xx: int
     socket_errors: dict[str, int]
     latency_ms: dict[str, float] = field(default_factory=dict)
+    load_avg: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -354,7 +373,9 @@ def wrk(url: str, *, duration: int, connections: int) -> WrkRun:
         raise BenchError(f"wrk did not finish against {url}") from exc
     if done.returncode != 0:
         raise BenchError(f"wrk exited {done.returncode} against {url}:\n{done.stderr}")
-    return parse_wrk(url, done.stdout)
+    run = parse_wrk(url, done.stdout)
+    run.load_avg = load_average()
+    return run
 
 
 def require_wrk() -> None:

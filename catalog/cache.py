@@ -1,48 +1,43 @@
-"""One version number for everything the public catalog shows, and the visitors' page cache.
+"""One version number for everything the public catalog shows.
 
-Any change to catalog data (or to seats taken) bumps the version; a cached page stored
-under an older version is never served, so an edit is visible on the next request in
-every process.
+Any change to catalog data (or to seats taken) bumps the version; a page cached under an
+older version is never served (catalog.middleware), so an edit is visible on the next
+request in every process.
 """
 
-from django.conf import settings
+import time
+
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.db import transaction
 
 VERSION_KEY = "catalog:version"
 
 
-def catalog_version() -> int:
+def _fresh_version() -> int:
+    # Never one handed out before, even after the cache was emptied (Redis restarted or
+    # flushed): a process's local copy of a page, kept under an old number, can't match it.
+    return time.time_ns() // 1000
+
+
+def catalog_version() -> int | None:
+    """The current version, starting one if there is none; None while the cache is down."""
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)
+        version = cache.get(VERSION_KEY)
     return version
 
 
 def catalog_changed() -> None:
+    """Bump the version now, and again when the transaction commits: a visitor's page
+    rendered in between, from the rows as they were before the commit, is then not kept
+    under the current version."""
+    _bump()
+    transaction.on_commit(_bump, robust=True)
+
+
+def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
-        cache.add(VERSION_KEY, 2, timeout=None)
-
-
-def _page_key(path: str) -> str:
-    return f"catalog:page:{path}"
-
-
-def cached_page(path: str) -> tuple[HttpResponse | None, int]:
-    """The page cached for `path` if still current, and the current version (one round trip)."""
-    key = _page_key(path)
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        return None, catalog_version()
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        return entry[1], version
-    return None, version
-
-
-def cache_page(path: str, response: HttpResponse, *, version: int) -> None:
-    cache.set(_page_key(path), (version, response), settings.CATALOG_CACHE_SECONDS)
+        cache.add(VERSION_KEY, _fresh_version(), timeout=None)

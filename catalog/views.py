@@ -1,8 +1,5 @@
 """Public catalog pages: parse the request, call a selector, render."""
 
-from functools import wraps
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,36 +7,10 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from . import selectors
-from .cache import cache_page, cached_page
 from .forms import CalendarFilterForm
 from .ics import sessions_calendar
+from .middleware import cached_for_visitors
 from .models import SiteSettings
-
-
-def cached_for_visitors(view):
-    """Serve anonymous, parameterless GETs from the cache, keyed by the catalog version.
-
-    Signed-in pages (which carry forms and personal state) are always rendered.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        cookies = request.COOKIES
-        if (
-            request.method not in ("GET", "HEAD")
-            or request.GET
-            or settings.SESSION_COOKIE_NAME in cookies
-            or "messages" in cookies
-        ):
-            return view(request, *args, **kwargs)
-        response, version = cached_page(request.path)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.cookies:
-                cache_page(request.path, response, version=version)
-        return response
-
-    return wrapper
 
 
 @require_safe

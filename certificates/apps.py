@@ -8,7 +8,9 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from registration.services.emails import email_kind_register
 
-        from . import delivery, services
+        from . import actions, delivery, services
+
+        actions.actions_register()
 
         # A certificate's email goes through registration's outbox, composed here.
         email_kind_register(

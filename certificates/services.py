@@ -26,14 +26,16 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from audit.services import log_action, log_actions
 from catalog.certificate_items import PROVIDER_FIELDS, CertificateItem, items_missing_text
 from catalog.formatting import PACIFIC, format_session_date, format_session_times
 from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
 from catalog.professions import Profession, credentials_after_name
 from catalog.selectors import credit_type_missing_items
-from registration.models import Enrolment, OrderEvent, OutboundEmail, TraineeProfile
+from registration.models import Enrolment, OutboundEmail, TraineeProfile
 from registration.selectors import attendance_shortfall
 
+from .actions import certificate_data, certificate_name
 from .delivery import certificate_delivery_cancel, certificates_delivery_queue
 from .models import Certificate
 
@@ -217,11 +219,11 @@ def _check_ce(
         )
 
 
-def _log(certificate: Certificate, *, by, action: str, message: str) -> None:
+def _log(certificate: Certificate, *, by, action: str, data: dict) -> None:
     """The order's audit log records who issued, corrected or revoked a certificate."""
     line = certificate.enrolment.order_line
     if line is not None:
-        OrderEvent.objects.create(order_id=line.order_id, actor=by, action=action, message=message)
+        log_action(line.order, action, actor=by, data={**certificate_data(certificate), **data})
 
 
 @dataclass(frozen=True)
@@ -361,20 +363,20 @@ def certificates_issue(
                     if kind == Certificate.Kind.ATTENDANCE:
                         break
         outcome.issued.extend(Certificate.objects.bulk_create(new))
-        OrderEvent.objects.bulk_create(
-            OrderEvent(
-                order_id=certificate.enrolment.order_line.order_id,
-                actor=by,
-                action="certificate issued",
-                message=_("%(kind)s issued for %(session)s (code %(code)s).")
-                % {
-                    "kind": _certificate_name(certificate),
-                    "session": certificate.enrolment.session,
-                    "code": certificate.code,
-                },
-            )
-            for certificate in outcome.issued
-            if certificate.enrolment.order_line_id
+        log_actions(
+            (
+                (
+                    certificate.enrolment.order_line.order,
+                    {
+                        **certificate_data(certificate),
+                        "session": str(certificate.enrolment.session),
+                    },
+                )
+                for certificate in outcome.issued
+                if certificate.enrolment.order_line_id
+            ),
+            "certificates.certificate.issued",
+            actor=by,
         )
         certificates_delivery_queue(certificates=outcome.issued)
     return outcome
@@ -467,17 +469,11 @@ def certificate_reissue(
         _log(
             new,
             by=by,
-            action="certificate reissued",
-            message=_(
-                "%(kind)s reissued as version %(version)d for %(name)s (code %(code)s); "
-                "version %(old)d (code %(old_code)s) is superseded."
-            )
-            % {
-                "kind": _certificate_name(new),
+            action="certificates.certificate.reissued",
+            data={
                 "version": new.version,
-                "name": legal_name,
-                "code": new.code,
-                "old": old.version,
+                "legal_name": legal_name,
+                "old_version": old.version,
                 "old_code": old.code,
             },
         )
@@ -508,9 +504,8 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str, now: dateti
         _log(
             certificate,
             by=by,
-            action="certificate revoked",
-            message=_("%(kind)s (code %(code)s) revoked: %(reason)s")
-            % {"kind": _certificate_name(certificate), "code": certificate.code, "reason": reason},
+            action="certificates.certificate.revoked",
+            data={"reason": reason},
         )
     return certificate
 
@@ -522,9 +517,7 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str, now: dateti
 
 def _certificate_name(certificate: Certificate) -> str:
     """ "Certificate of Attendance", "CE certificate (APA CE)"."""
-    if certificate.kind == Certificate.Kind.ATTENDANCE:
-        return str(Certificate.Kind.ATTENDANCE.label)
-    return _("CE certificate (%(credit)s)") % {"credit": certificate.credit_type.name}
+    return certificate_name(certificate.kind, certificate_data(certificate)["credit"])
 
 
 def pdf_filename(certificate: Certificate) -> str:

@@ -1,3 +1,4 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 
 
@@ -10,3 +11,13 @@ class PolarisAdminConfig(AdminConfig):
     def ready(self) -> None:
         super().ready()
         from . import checks  # noqa: F401
+
+
+class PolarisConfig(AppConfig):
+    """The project as an app of its own: the table that keeps the site's files (see
+    polaris.storage) and the media_import command."""
+
+    name = "polaris"
+    label = "polaris"
+    verbose_name = "Polaris"
+    default_auto_field = "django.db.models.BigAutoField"

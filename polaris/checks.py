@@ -1,13 +1,20 @@
 """System checks (`manage.py check`) for settings that work on a developer's machine and fail
 quietly in production: Stripe payments whose webhooks can't be verified, links that point at
-the default local address, and rate limits that see every visitor as the proxy."""
+the default local address, rate limits that see every visitor as the proxy, and state that
+stays on one machine when the site runs on several (README, "Scaling out")."""
+
+from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Warning, register
+from django.core.files.storage import FileSystemStorage, storages
 
 STRIPE_WITHOUT_WEBHOOK_SECRET = "polaris.W001"
 SITE_URL_DEFAULT_IN_PRODUCTION = "polaris.W002"
 HTTPS_WITHOUT_TRUSTED_PROXIES = "polaris.W003"
+SECRET_KEY_OF_THIS_HOST = "polaris.W004"
+CACHE_AND_QUEUE_OF_THIS_HOST = "polaris.W005"
+MEDIA_ROOT_NOT_IMPORTED = "polaris.W006"
 
 
 @register
@@ -57,3 +64,67 @@ def trusted_proxies(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+def _shared_database() -> bool:
+    """A database server (PostgreSQL), which several hosts may share; SQLite is one machine's."""
+    return "sqlite" not in settings.DATABASES["default"]["ENGINE"]
+
+
+@register
+def check_secret_key(app_configs=None, **kwargs) -> list[Warning]:
+    """Without SECRET_KEY, each machine generates its own under var/: a session, a CSRF token
+    or an emailed link signed on one host is refused by another."""
+    generated = Path(settings.VAR_DIR) / "secret_key"
+    if settings.DEBUG or not _shared_database() or not generated.exists():
+        return []
+    if generated.read_text().strip() != settings.SECRET_KEY:
+        return []
+    return [
+        Warning(
+            f"SECRET_KEY is not set: this host signs with a key of its own ({generated}). "
+            "Signed-in visitors are signed out, and links in emails refused, whenever a request "
+            "reaches another host.",
+            hint="Set SECRET_KEY to the same long random value on every web and worker host.",
+            id=SECRET_KEY_OF_THIS_HOST,
+        )
+    ]
+
+
+@register
+def check_cache_and_queue(app_configs=None, **kwargs) -> list[Warning]:
+    """Without REDIS_URL the cache and Celery's queue are files under this host's var/."""
+    if settings.DEBUG or not _shared_database() or settings.REDIS_URL:
+        return []
+    return [
+        Warning(
+            "REDIS_URL is not set while the database is a server: the cache and the task queue "
+            "are files on this host. Tasks queued here (emails, certificates) are run only by "
+            "a worker on this host, and rate limits and catalog edits are seen by this host "
+            "alone.",
+            hint="Set REDIS_URL (redis://host:6379/0) to the same Redis on every host.",
+            id=CACHE_AND_QUEUE_OF_THIS_HOST,
+        )
+    ]
+
+
+@register
+def check_media_root(app_configs=None, **kwargs) -> list[Warning]:
+    """Files written under MEDIA_ROOT before the site kept them in shared storage are not found
+    by the rows that name them until media_import moves them there."""
+    root = Path(settings.MEDIA_ROOT)
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage) or not root.is_dir():
+        return []
+    count = sum(1 for path in root.rglob("*") if path.is_file())
+    if not count:
+        return []
+    return [
+        Warning(
+            f"MEDIA_ROOT ({root}) holds {count} files, but the site reads its files from "
+            f"{type(storage).__name__}: certificates and signatures stored "
+            "there before are not found.",
+            hint="Run `manage.py media_import` once (it moves them, under the same names).",
+            id=MEDIA_ROOT_NOT_IMPORTED,
+        )
+    ]

@@ -1,7 +1,7 @@
 """Settings, read from the environment (django-environ).
 
 With no environment at all this is the embedded default: SQLite under var/,
-no Redis (local memory cache, Celery on kombu's filesystem transport), console email.
+no Redis (a cache in files under var/, Celery on kombu's filesystem transport), console email.
 """
 
 import secrets
@@ -10,12 +10,17 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from polaris.storage_url import storage_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
-
 env = environ.Env()
+
+# What this host keeps for itself: the embedded default's database, cache and queue, collected
+# static files, backups. Nothing another host needs is kept here (README, "Scaling out").
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 # HTTPS=1 is production behind TLS: redirects, secure cookies, HSTS.
@@ -23,10 +28,16 @@ HTTPS = env.bool("HTTPS", default=False)
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in var/."""
+    """SECRET_KEY from the environment, else one generated once and kept in var/ (for one
+    machine only: each host would sign sessions and links with its own key)."""
     key = env.str("SECRET_KEY", default="")
     if key:
         return key
+    if HTTPS:
+        raise ImproperlyConfigured(
+            "HTTPS=1 (production) needs SECRET_KEY: the same long random value on every web "
+            "and worker host, e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+        )
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(64))
@@ -52,9 +63,11 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
+    "audit",
     "catalog",
     "registration",
     "certificates",
+    "polaris.apps.PolarisConfig",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +122,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default runs the web and a Celery worker as separate processes: a cache in
+    # files under var/ is one they share (the catalog's version, rate limits, used TOTP codes),
+    # where each process's local memory would not be.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # Celery: Redis when configured; otherwise kombu's filesystem transport under var/,
 # so that `make run` still has a real worker consuming real messages.
@@ -161,6 +183,7 @@ CELERY_BEAT_SCHEDULE = {
     "holds-expire": {"task": "registration.tasks.holds_expire", "schedule": 60.0},
     "outbox-sweep": {"task": "registration.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "interest-notify": {"task": "registration.tasks.interest_notify", "schedule": 300.0},
+    "sign-in-sheets-prune": {"task": "registration.tasks.sign_in_sheets_prune", "schedule": 900.0},
     "address-emails-prune": {
         "task": "registration.tasks.address_emails_prune",
         "schedule": crontab(minute=35),
@@ -262,8 +285,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# The files the site keeps (certificate PDFs, signature images, the logo): in the database,
+# which every host shares and backup_db saves, or on S3-compatible storage (STORAGE_URL,
+# see polaris.storage_url). MEDIA_ROOT only holds files from before, for `media_import`.
+STORAGE_URL = env.str("STORAGE_URL", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(STORAGE_URL),
     "staticfiles": {
         "BACKEND": "polaris.storage.StaticFilesStorage",
     },

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from . import views
 
@@ -16,7 +15,7 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [path("media/<path:path>", views.media, name="media")]
 
 handler400 = "polaris.views.bad_request"
 handler404 = "polaris.views.page_not_found"

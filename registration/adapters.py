@@ -1,5 +1,6 @@
 """django-allauth's adapters: where its sign-in limits read the client's address, how often
-its emails may go to an address someone typed, and how its two-factor pages draw the QR code.
+its emails may go to an address someone typed (and that they go through the outbox), and how
+its two-factor pages draw the QR code.
 """
 
 import io
@@ -7,7 +8,9 @@ import logging
 
 import segno
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +19,7 @@ from catalog.models import SiteSettings
 from polaris.ratelimit import client_address
 
 from .models import AddressEmail
+from .services.account_emails import account_email_queue
 from .services.flood import address_email_take
 
 logger = logging.getLogger(__name__)
@@ -38,14 +42,29 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Sign-up confirmations, "you already have an account" and password reset emails go
         at most once a day to an address until it is confirmed (or the reset is done); the
-        visitor's page is the same either way."""
+        visitor's page is the same either way.
+
+        Rendered here as allauth renders it (its templates, the request's links), and
+        recorded in the outbox rather than sent: a mail server down or slow neither fails nor
+        holds up sign-up or password reset, and the worker sends it once the server is back."""
         purpose = TYPED_ADDRESS_EMAILS.get(template_prefix)
         if purpose is not None and not address_email_take(
             purpose=purpose, email=email, now=timezone.now()
         ):
             logger.info("Not sent (one a day to a typed address): %s", template_prefix)
             return
-        super().send_mail(template_prefix, email, context)
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": get_current_site(request)}
+            | context,
+        )
+        account_email_queue(
+            template_prefix=template_prefix,
+            message=message,
+            user_id=getattr(context.get("user"), "pk", None),
+        )
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -7,8 +7,18 @@ class RegistrationConfig(AppConfig):
     verbose_name = "Registration"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401
+        from . import actions, receivers  # noqa: F401
         from .roles import roles_sync
+        from .services import account_emails
+        from .services.emails import email_kind_register
 
+        actions.actions_register()
         # After the last app migrates, so that every permission exists.
         post_migrate.connect(roles_sync, dispatch_uid="registration.roles_sync")
+
+        # django-allauth's account emails go through the outbox too (see AccountAdapter).
+        email_kind_register(
+            account_emails.KIND,
+            compose=account_emails.account_email_compose,
+            status_changed=account_emails.account_email_follow,
+        )

@@ -63,6 +63,28 @@ def reasons_text(reasons: tuple[str, ...] | list[str]) -> str:
     return _("%(first)s and %(last)s") % {"first": ", ".join(reasons[:-1]), "last": reasons[-1]}
 
 
+def flag_texts() -> dict[str, str]:
+    """The flags' words in the active language: translated once for a whole roster rather
+    than on each of its rows."""
+    return {
+        "no_record": _("no sign-in or sign-out recorded"),
+        "no_record_label": _("no record"),
+        "no_sign_in": _("no sign-in recorded"),
+        "no_sign_in_label": _("no sign-in"),
+        "no_sign_out": _("no sign-out recorded"),
+        "no_sign_out_label": _("no sign-out"),
+        "late": _("arrived late at %(time)s (session starts %(start)s)"),
+        "late_label": _("late"),
+        "left_early": _("left early at %(time)s (session ends %(end)s)"),
+        "left_early_label": _("left early"),
+        "zoom": _(
+            "connected %(connected)s of %(scheduled)s on Zoom (%(percent)d%%; full "
+            "attendance needs %(minimum)d%%)"
+        ),
+        "zoom_label": _("Zoom %(percent)d%%"),
+    }
+
+
 def attendance_flags(
     *,
     signed_in_at: datetime | None,
@@ -73,10 +95,13 @@ def attendance_flags(
     zoom_connected_minutes: int | None = None,
     zoom_minimum_percent: int | None = None,
     now: datetime | None = None,
+    texts: dict[str, str] | None = None,
 ) -> AttendanceFlags:
     """Late: signed in more than the grace after the start; left early: signed out more than
     the grace before the end; a missing sign-in or sign-out once the session has started (given
-    `now`); connected on Zoom for less than the minimum share of the scheduled time."""
+    `now`); connected on Zoom for less than the minimum share of the scheduled time.
+    `texts` are flag_texts(), when the caller judges many rows."""
+    texts = texts or flag_texts()
     grace = timedelta(minutes=grace_minutes)
     reasons: list[str] = []
     labels: list[str] = []
@@ -84,28 +109,28 @@ def attendance_flags(
     no_sign_in = started and signed_in_at is None
     no_sign_out = started and signed_out_at is None
     if no_sign_in and no_sign_out:
-        reasons.append(_("no sign-in or sign-out recorded"))
-        labels.append(_("no record"))
+        reasons.append(texts["no_record"])
+        labels.append(texts["no_record_label"])
     elif no_sign_in:
-        reasons.append(_("no sign-in recorded"))
-        labels.append(_("no sign-in"))
+        reasons.append(texts["no_sign_in"])
+        labels.append(texts["no_sign_in_label"])
     elif no_sign_out:
-        reasons.append(_("no sign-out recorded"))
-        labels.append(_("no sign-out"))
+        reasons.append(texts["no_sign_out"])
+        labels.append(texts["no_sign_out_label"])
     late = bool(signed_in_at and starts_at and signed_in_at > starts_at + grace)
     if late:
         reasons.append(
-            _("arrived late at %(time)s (session starts %(start)s)")
+            texts["late"]
             % {"time": _clock(signed_in_at, starts_at), "start": _clock(starts_at, starts_at)}
         )
-        labels.append(_("late"))
+        labels.append(texts["late_label"])
     left_early = bool(signed_out_at and ends_at and signed_out_at < ends_at - grace)
     if left_early:
         reasons.append(
-            _("left early at %(time)s (session ends %(end)s)")
+            texts["left_early"]
             % {"time": _clock(signed_out_at, ends_at), "end": _clock(ends_at, ends_at)}
         )
-        labels.append(_("left early"))
+        labels.append(texts["left_early_label"])
     zoom_percent = None
     if (
         zoom_connected_minutes is not None
@@ -118,10 +143,7 @@ def attendance_flags(
         if zoom_connected_minutes * 100 < zoom_minimum_percent * scheduled:
             zoom_percent = zoom_connected_minutes * 100 // scheduled
             reasons.append(
-                _(
-                    "connected %(connected)s of %(scheduled)s on Zoom (%(percent)d%%; full "
-                    "attendance needs %(minimum)d%%)"
-                )
+                texts["zoom"]
                 % {
                     "connected": duration_text(zoom_connected_minutes),
                     "scheduled": duration_text(scheduled),
@@ -129,7 +151,7 @@ def attendance_flags(
                     "minimum": zoom_minimum_percent,
                 }
             )
-            labels.append(_("Zoom %(percent)d%%") % {"percent": zoom_percent})
+            labels.append(texts["zoom_label"] % {"percent": zoom_percent})
     return AttendanceFlags(
         late=late,
         left_early=left_early,

@@ -358,24 +358,6 @@ class Refund(models.Model):
         return f"{self.order} · −{self.amount_cents}"
 
 
-class OrderEvent(models.Model):
-    """The audit log of an order: who did what, when."""
-
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(_("action"), max_length=40)
-    message = models.TextField(_("what happened"))
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ("created_at", "pk")
-
-    def __str__(self) -> str:
-        return f"{self.order} · {self.action}"
-
-
 class StripeEvent(models.Model):
     """Every webhook event received, so that a replay does nothing."""
 
@@ -448,6 +430,42 @@ class RosterMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class SignInSheet(models.Model):
+    """A printable sign-in sheet, rendered by the worker while the coordinator watches a page
+    that refreshes itself, then kept for a while (services/sign_in_sheets.py). What it prints
+    is fingerprinted: once the roster changes, the sheet is not served any more."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    session = models.ForeignKey(
+        "catalog.Session", on_delete=models.CASCADE, related_name="+", verbose_name=_("session")
+    )
+    # The chosen roster entries; null for the whole roster ("select all"), newcomers included.
+    enrolment_ids = models.JSONField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    trainees = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREPARING)
+    pdf = models.FileField(_("PDF"), upload_to="sign-in-sheets/%Y/", blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-requested_at", "-pk")
+        verbose_name = _("sign-in sheet")
+        verbose_name_plural = _("sign-in sheets")
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} · {self.session_id} · {self.requested_at:%Y-%m-%d %H:%M}"
 
 
 class OutboundEmail(models.Model):

@@ -20,6 +20,7 @@ INTAKE_ACCESS_LOG_PERMISSION = ("registration", "view_intakeaccesslog")
 
 # app label → model → actions
 COORDINATOR_PERMISSIONS = {
+    "audit": {"logentry": ("view",)},
     "catalog": {
         "offering": ("view", "add", "change"),
         "session": ("view", "add", "change"),
@@ -39,7 +40,6 @@ COORDINATOR_PERMISSIONS = {
         "waitlistentry": ("view", "change"),
         "payment": ("view",),
         "refund": ("view",),
-        "orderevent": ("view",),
         "invitation": ("view", "add", "change"),
         "intakequestion": ("view", "add", "change"),
         # The status of intakes only; the answers need the clinical reviewer permission.

@@ -13,7 +13,7 @@ from catalog.professions import Profession
 from certificates.models import Certificate
 from certificates.selectors import valid_certificates
 
-from .evidence import AttendanceFlags, attendance_flags, reasons_text
+from .evidence import AttendanceFlags, attendance_flags, flag_texts, reasons_text
 from .models import (
     CartItem,
     Enrolment,
@@ -341,10 +341,12 @@ def attendance_shortfall(enrolment: Enrolment, *, now: datetime) -> str:
 def trainee_name(enrolment: Enrolment) -> str:
     """The legal name for certificates, else what the account says."""
     profile = profile_of(enrolment.trainee)
-    if profile and profile.legal_name:
-        return profile.legal_name
     user = enrolment.trainee
-    return user.get_full_name() or user.email
+    return _name(profile.legal_name if profile else "", user.get_full_name(), user.email)
+
+
+def _name(legal_name: str | None, full_name: str, email: str) -> str:
+    return legal_name or full_name or email
 
 
 def profession_short(code: str) -> str:
@@ -359,83 +361,226 @@ def profession_short(code: str) -> str:
 def payment_status(enrolment: Enrolment) -> str:
     """How the seat is paid for: "Paid · Card (Stripe)", "Complimentary", "Unpaid (…)"."""
     order = enrolment.order_line.order if enrolment.order_line_id else None
-    if enrolment.status == Enrolment.Status.HELD:
-        until = enrolment.hold_expires_at.astimezone(PACIFIC).strftime("%b %-d")
-        how = f", {order.get_payment_method_display().lower()}" if order else ""
+    return _payment_text(
+        status=enrolment.status,
+        hold_expires_at=enrolment.hold_expires_at,
+        method=order.payment_method if order else None,
+        order_status=order.status if order else None,
+        total_cents=order.total_cents if order else 0,
+        refunded_cents=order.refunded_cents if order else 0,
+    )
+
+
+def _label(choices: type[Order.Status] | type[Order.Method], value: str) -> str:
+    """A choice's label as get_FOO_display() gives it (the value itself when unknown)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _payment_text(
+    *,
+    status: str,
+    hold_expires_at: datetime | None,
+    method: str | None,
+    order_status: str | None,
+    total_cents: int,
+    refunded_cents: int,
+) -> str:
+    if status == Enrolment.Status.HELD:
+        until = hold_expires_at.astimezone(PACIFIC).strftime("%b %-d")
+        how = f", {_label(Order.Method, method).lower()}" if method is not None else ""
         return f"Unpaid (held until {until}{how})"
-    if order is None:
+    if method is None:
         return "Confirmed, no order"
-    if order.payment_method == Order.Method.COMPLIMENTARY or order.total_cents == 0:
+    if method == Order.Method.COMPLIMENTARY or total_cents == 0:
         return "Complimentary"
-    if order.status == Order.Status.PAID:
-        refunded = ", partly refunded" if order.refunded_cents else ""
-        return f"Paid · {order.get_payment_method_display()}{refunded}"
-    return order.get_status_display()
+    if order_status == Order.Status.PAID:
+        refunded = ", partly refunded" if refunded_cents else ""
+        return f"Paid · {_label(Order.Method, method)}{refunded}"
+    return _label(Order.Status, order_status)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RosterRow:
-    """One line of a roster, as the CSV export and the sign-in sheet print it."""
+    """One line of a roster, as the admin's table, the CSV export and the sign-in sheet show
+    it."""
 
     enrolment_id: int
-    legal_name: str
+    legal_name: str  # the legal name, else the account's name or email (trainee_name)
     credentials: str
     email: str
+    has_profile: bool
     profession: str
     profession_short: str
     license_number: str
     license_state: str
     credit_type: str
+    held: bool
     payment: str
     order_code: str
     signed_in_at: datetime | None
     signed_out_at: datetime | None
     attendance: str
+    attendance_value: str
     late: bool
     left_early: bool
     zoom_connected_minutes: int | None
     flags: tuple[str, ...]  # in words: "left early at 12:00 PM (session ends 5:00 PM)"
+    flag_labels: tuple[str, ...]  # for a narrow column: "left early"
     override_reason: str
+    # The profile's legal name as typed (blank when there is none or no profile): how the
+    # admin names the entry, e.g. in the label of its checkbox.
+    profile_legal_name: str
+
+    @property
+    def pk(self) -> int:
+        """The enrolment's key, as the admin's change list reads its rows' (cl.result_list)."""
+        return self.enrolment_id
 
 
-def roster_row(enrolment: Enrolment, *, grace_minutes: int, now: datetime) -> RosterRow:
-    profile = profile_of(enrolment.trainee)
-    flags = enrolment_flags(enrolment, grace_minutes=grace_minutes, now=now)
-    return RosterRow(
-        enrolment_id=enrolment.pk,
-        legal_name=trainee_name(enrolment),
-        credentials=profile.credentials if profile else "",
-        email=enrolment.trainee.email,
-        profession=profile.get_profession_display() if profile else "",
-        profession_short=profession_short(profile.profession) if profile else "",
-        license_number=profile.license_number if profile else "",
-        license_state=profile.license_state if profile else "",
-        credit_type=enrolment.credit_type.name if enrolment.credit_type_id else "",
-        payment=payment_status(enrolment),
-        order_code=enrolment.order_line.order.code if enrolment.order_line_id else "",
-        signed_in_at=enrolment.signed_in_at,
-        signed_out_at=enrolment.signed_out_at,
-        attendance=enrolment.get_attendance_display(),
-        late=flags.late,
-        left_early=flags.left_early,
-        zoom_connected_minutes=enrolment.zoom_connected_minutes,
-        flags=flags.reasons,
-        override_reason=enrolment.override_reason,
-    )
+# What a roster row reads, in one query of plain values (in this order): instantiating the six
+# models of a row for a roster of 500 took longer than the rest of the page.
+_ROSTER_VALUES = (
+    "pk",
+    "status",
+    "hold_expires_at",
+    "signed_in_at",
+    "signed_out_at",
+    "attendance",
+    "override_reason",
+    "zoom_connected_minutes",
+    "trainee__email",
+    "trainee__first_name",
+    "trainee__last_name",
+    "trainee__trainee_profile__legal_name",
+    "trainee__trainee_profile__credentials",
+    "trainee__trainee_profile__profession",
+    "trainee__trainee_profile__license_number",
+    "trainee__trainee_profile__license_state",
+    "credit_type__name",
+    "order_line__order__code",
+    "order_line__order__payment_method",
+    "order_line__order__status",
+    "order_line__order__total_cents",
+    "order_line__order__refunded_cents",
+)
+
+
+def roster_table(
+    entries: QuerySet[RosterEntry], *, session: Session, grace_minutes: int, now: datetime
+) -> list[RosterRow]:
+    """The rows of `entries` (a queryset of roster_entries of `session`, its offering
+    selected with it), in its order, in one query."""
+    starts_at, ends_at = session.starts_at, session.ends_at
+    zoom_minimum_percent = session.offering.zoom_minimum_percent
+    attendance_labels = {value: str(label) for value, label in Enrolment.Attendance.choices}
+    texts = flag_texts()
+    # Rows share a few professions and ways of paying: each text is made (and translated)
+    # once per table.
+    professions: dict[str, tuple[str, str]] = {}
+    payments: dict[tuple, str] = {}
+    rows = []
+    for (
+        pk,
+        status,
+        hold_expires_at,
+        signed_in_at,
+        signed_out_at,
+        attendance,
+        override_reason,
+        zoom_minutes,
+        email,
+        first_name,
+        last_name,
+        legal_name,
+        credentials,
+        profession,
+        license_number,
+        license_state,
+        credit_type,
+        order_code,
+        method,
+        order_status,
+        total_cents,
+        refunded_cents,
+    ) in entries.values_list(*_ROSTER_VALUES):
+        flags = attendance_flags(
+            signed_in_at=signed_in_at,
+            signed_out_at=signed_out_at,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            grace_minutes=grace_minutes,
+            zoom_connected_minutes=zoom_minutes,
+            zoom_minimum_percent=zoom_minimum_percent,
+            now=now,
+            texts=texts,
+        )
+        profession = profession or ""
+        if profession not in professions:
+            label = dict(Profession.choices).get(profession, profession)
+            professions[profession] = (str(label), profession_short(profession))
+        paid = (
+            status,
+            hold_expires_at,
+            method,
+            order_status,
+            total_cents or 0,
+            refunded_cents or 0,
+        )
+        if paid not in payments:
+            payments[paid] = _payment_text(
+                status=status,
+                hold_expires_at=hold_expires_at,
+                method=method,
+                order_status=order_status,
+                total_cents=total_cents or 0,
+                refunded_cents=refunded_cents or 0,
+            )
+        rows.append(
+            RosterRow(
+                enrolment_id=pk,
+                legal_name=_name(legal_name, f"{first_name} {last_name}".strip(), email),
+                credentials=credentials or "",
+                email=email,
+                has_profile=legal_name is not None,  # a required column: None is no profile
+                profession=professions[profession][0],
+                profession_short=professions[profession][1],
+                license_number=license_number or "",
+                license_state=license_state or "",
+                credit_type=credit_type or "",
+                held=status == Enrolment.Status.HELD,
+                payment=payments[paid],
+                order_code=order_code or "",
+                signed_in_at=signed_in_at,
+                signed_out_at=signed_out_at,
+                attendance=attendance_labels.get(attendance, attendance),
+                attendance_value=attendance,
+                late=flags.late,
+                left_early=flags.left_early,
+                zoom_connected_minutes=zoom_minutes,
+                flags=flags.reasons,
+                flag_labels=flags.labels,
+                override_reason=override_reason,
+                profile_legal_name=legal_name or "",
+            )
+        )
+    return rows
 
 
 def roster_rows(
     *,
-    session_id: int,
+    session: Session,
     now: datetime,
     grace_minutes: int,
     enrolment_ids: Iterable[int] | None = None,
 ) -> list[RosterRow]:
     """The session's roster (or the chosen entries of it), in roster order, in one query."""
-    entries = roster_entries(now=now, session_id=session_id)
+    entries = roster_entries(now=now, session_id=session.pk)
     if enrolment_ids is not None:
         entries = entries.filter(pk__in=list(enrolment_ids))
-    return [roster_row(entry, grace_minutes=grace_minutes, now=now) for entry in entries]
+    return roster_table(entries, session=session, grace_minutes=grace_minutes, now=now)
 
 
 # --------------------------------------------------------------------------------------

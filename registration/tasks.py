@@ -6,7 +6,7 @@ import stripe
 from celery import shared_task
 from django.utils import timezone
 
-from .services import emails, flood, interest, orders, payments, waitlist
+from .services import emails, flood, interest, orders, payments, sign_in_sheets, waitlist
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +64,15 @@ def holds_expire() -> int:
 def interest_notify() -> int:
     """Email the interest lists about newly published sessions, once per subscriber each."""
     return interest.interest_notify_published(now=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sign_in_sheet_render(sheet_id: int) -> bool:
+    """Render a sign-in sheet the coordinator asked for; nothing when it is done already."""
+    return sign_in_sheets.sign_in_sheet_render(sheet_id=sheet_id, now=timezone.now())
+
+
+@shared_task
+def sign_in_sheets_prune() -> int:
+    """Delete the sign-in sheets kept past their time, with their files."""
+    return sign_in_sheets.sign_in_sheets_prune(now=timezone.now())

@@ -6,8 +6,21 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+# Property tests try a few examples on a developer's run and the full count in CI
+# (.ci/run sets HYPOTHESIS_PROFILE=ci). Tests scale their own counts from the profile's.
+_SLOW_FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+hypothesis_settings.register_profile(
+    "dev", max_examples=25, deadline=None, suppress_health_check=_SLOW_FIXTURES
+)
+hypothesis_settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=_SLOW_FIXTURES
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,6 +23,9 @@ def production_urls(settings):
     settings.SITE_URL = "https://trainings.polarisinsight.example"
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = ""
+    # Production gives every host the same key and Redis (see the polaris.W004/W005 tests).
+    settings.SECRET_KEY = "a-key-from-the-environment-" + "x" * 40
+    settings.REDIS_URL = "redis://redis.internal:6379/0"
 
 
 @pytest.mark.django_db
@@ -73,3 +76,57 @@ def test_site_url_left_at_its_default_without_debug_is_reported(production_urls,
 
     settings.DEBUG = True
     assert "polaris.W002" not in check_output()
+
+
+@pytest.fixture
+def on_a_database_server(monkeypatch):
+    """As with DATABASE_URL=postgres://…, whatever database the tests run on."""
+    from polaris import checks
+
+    monkeypatch.setattr(checks, "_shared_database", lambda: True)
+
+
+@pytest.mark.django_db
+def test_a_key_generated_by_this_host_is_reported_when_hosts_share_a_database(
+    production_urls, on_a_database_server, settings, tmp_path
+):
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "secret_key").write_text("generated-on-this-machine\n")
+    settings.SECRET_KEY = "generated-on-this-machine"
+
+    output = check_output()
+
+    assert "polaris.W004" in output
+    assert "SECRET_KEY is not set: this host signs with a key of its own" in output
+    settings.SECRET_KEY = "the-same-on-every-host"
+    assert "polaris.W004" not in check_output()
+
+
+@pytest.mark.django_db
+def test_a_database_server_without_redis_is_reported(
+    production_urls, on_a_database_server, settings
+):
+    settings.REDIS_URL = ""
+
+    output = check_output()
+
+    assert "polaris.W005" in output
+    assert "run only by a worker on this host" in output
+    settings.DEBUG = True  # a developer's machine
+    assert "polaris.W005" not in check_output()
+
+
+@pytest.mark.django_db
+def test_files_left_under_media_root_are_reported_until_imported(
+    production_urls, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "signatures").mkdir()
+    (tmp_path / "signatures" / "scrc.png").write_bytes(b"an image")
+
+    output = check_output()
+
+    assert "polaris.W006" in output
+    assert "holds 1 files" in output and "media_import" in output
+    call_command("media_import", stdout=io.StringIO())
+    assert "polaris.W006" not in check_output()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -109,6 +110,7 @@ def _production_security_settings(monkeypatch) -> dict:
     the settings file itself in that environment."""
     monkeypatch.setenv("DEBUG", "0")
     monkeypatch.setenv("HTTPS", "1")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(64))
     values = runpy.run_path(str(Path(settings.BASE_DIR) / "polaris" / "settings.py"))
     prefixes = ("SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_", "CONTENT_SECURITY_POLICY")
     return {name: value for name, value in values.items() if name.startswith(prefixes)}
@@ -147,3 +149,13 @@ def test_production_responses_carry_hsts_csp_and_secure_cookies(
     assert session_cookie["secure"] is True
     assert session_cookie["httponly"] is True
     assert signed_in.cookies[settings.CSRF_COOKIE_NAME]["secure"] is True
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    """Every host must sign with the same key: under HTTPS=1 none is made up per machine."""
+    monkeypatch.setenv("DEBUG", "0")
+    monkeypatch.setenv("HTTPS", "1")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    with pytest.raises(ImproperlyConfigured, match="HTTPS=1 \\(production\\) needs SECRET_KEY"):
+        runpy.run_path(str(Path(settings.BASE_DIR) / "polaris" / "settings.py"))

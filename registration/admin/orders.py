@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -17,16 +18,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from audit.models import LogEntry
 from catalog.formatting import format_cents
 from catalog.forms import CentsField
 from catalog.models import CreditType, Session
 from catalog.selectors import upcoming_sessions_q
-from polaris.admin import ReadOnlyInline
+from polaris.admin import ReadOnlyAdminMixin, ReadOnlyInline
 
 from ..models import (
     Enrolment,
     Order,
-    OrderEvent,
     OrderLine,
     Payment,
     PrerequisiteWaiver,
@@ -126,11 +127,22 @@ class RefundInline(ReadOnlyInline):
     amount = money("amount_cents", gettext_lazy("amount"))
 
 
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    fields = ("created_at", "actor", "action", "message")
+class LogEntryInline(ReadOnlyAdminMixin, GenericTabularInline):
+    """The order's audit log, put into words as it is read."""
+
+    model = LogEntry
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "what_happened")
     readonly_fields = fields
     verbose_name_plural = gettext_lazy("audit log")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=gettext_lazy("what happened"))
+    def what_happened(self, entry: LogEntry) -> str:
+        return entry.text
 
 
 class CancelForm(forms.Form):
@@ -282,7 +294,7 @@ class OrderAdmin(admin.ModelAdmin):
         "refunded",
         "refundable",
     ]
-    inlines = (OrderLineInline, PaymentInline, RefundInline, OrderEventInline)
+    inlines = (OrderLineInline, PaymentInline, RefundInline, LogEntryInline)
     actions = ("mark_offline_payment_received", "cancel_orders", "refund_order")
 
     def has_add_permission(self, request):

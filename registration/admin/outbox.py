@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import OutboundEmail
+from ..services.account_emails import KIND as ACCOUNT
 from ..services.emails import emails_retry, stuck_before
 
 Status = OutboundEmail.Status
@@ -82,6 +83,11 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("kind"), ordering="kind")
     def kind_display(self, email: OutboundEmail) -> str:
+        """The kind; for an account email (django-allauth's), which one: its body, with a
+        one-time link, is never shown."""
+        if email.kind == ACCOUNT and email.payload.get("template"):
+            which = email.payload["template"].rsplit("/", 1)[-1].replace("_", " ")
+            return _("Account: %(which)s") % {"which": which}
         return email.kind.replace("_", " ").capitalize()
 
     @admin.display(description=gettext_lazy("status"), ordering="status")

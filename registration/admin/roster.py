@@ -32,10 +32,12 @@ from polaris.admin import id_param
 
 from .. import selectors
 from ..evidence import reasons_text
-from ..models import Enrolment, RosterEntry
-from ..services import attendance
+from ..models import Enrolment, RosterEntry, SignInSheet
+from ..services import attendance, sign_in_sheets
+from .roster_table import RosterChangeList, RosterFormSet, splice_rows
 
 SESSION_PARAM = "session__id__exact"
+SIGN_IN_SHEET_REFRESH_SECONDS = 2
 
 
 class RosterTimeWidget(AdminSplitDateTime):
@@ -111,10 +113,12 @@ class RosterRowForm(forms.ModelForm):
             self.is_bound and self.add_prefix("override_reason") in self.data
         )
         if not wanted and entry.pk:
+            # The roster's queryset carries the grace on every row (RosterAdmin.get_queryset).
+            grace = getattr(entry, "grace_minutes", None)
+            if grace is None:
+                grace = SiteSettings.current().attendance_grace_minutes
             wanted = selectors.enrolment_flags(
-                entry,
-                grace_minutes=SiteSettings.current().attendance_grace_minutes,
-                now=timezone.now(),
+                entry, grace_minutes=grace, now=timezone.now()
             ).flagged
         if wanted:
             self.fields["override_reason"] = _reason_field(name)
@@ -271,6 +275,12 @@ class RosterAdmin(admin.ModelAdmin):
     def get_changelist_form(self, request, **kwargs):
         return RosterRowForm
 
+    def get_changelist(self, request, **kwargs):
+        return RosterChangeList
+
+    def get_changelist_formset(self, request, **kwargs):
+        return super().get_changelist_formset(request, formset=RosterFormSet, **kwargs)
+
     def get_list_display(self, request):
         # Without the right to change the roster, the reason reads in the flags column.
         if self.has_change_permission(request):
@@ -283,6 +293,16 @@ class RosterAdmin(admin.ModelAdmin):
                 "session/<int:session_id>/zoom/",
                 self.admin_site.admin_view(self.zoom_import_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_zoom",
+            ),
+            path(
+                "session/<int:session_id>/sign-in-sheet/<int:sheet_id>/",
+                self.admin_site.admin_view(self.sign_in_sheet_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_sign_in_sheet",
+            ),
+            path(
+                "session/<int:session_id>/sign-in-sheet/<int:sheet_id>/download/",
+                self.admin_site.admin_view(self.sign_in_sheet_download),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_sign_in_sheet_download",
             ),
             path(
                 "session/<int:session_id>/certificates/",
@@ -311,7 +331,7 @@ class RosterAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        session = self._requested_session(request)
+        session = self.requested_session(request)
         if session is None:
             return self._choose_session(request)
         context = {
@@ -333,13 +353,21 @@ class RosterAdmin(admin.ModelAdmin):
             "certificates_url": self.certificates_url(session.pk),
             **(extra_context or {}),
         }
-        return super().changelist_view(request, context)
+        response = super().changelist_view(request, context)
+        if isinstance(response, TemplateResponse):
+            response.add_post_render_callback(splice_rows)
+        return response
 
-    def _requested_session(self, request) -> Session | None:
-        session_id = id_param(request.GET.get(SESSION_PARAM))
-        if session_id is None:
-            return None
-        return Session.objects.select_related("offering").filter(pk=session_id).first()
+    def requested_session(self, request) -> Session | None:
+        """The session whose roster the page shows (read once per request)."""
+        if not hasattr(request, "_roster_session"):
+            session_id = id_param(request.GET.get(SESSION_PARAM))
+            request._roster_session = (
+                None
+                if session_id is None
+                else Session.objects.select_related("offering").filter(pk=session_id).first()
+            )
+        return request._roster_session
 
     def _choose_session(self, request):
         if request.GET.get(SESSION_PARAM):
@@ -576,15 +604,74 @@ class RosterAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Print the sign-in sheet (PDF)"), permissions=["view"])
     def sign_in_sheet(self, request, queryset):
+        """Ask the worker for the sheet and show its page, which refreshes itself until the
+        PDF is ready to download (a sheet of 500 takes longer than a page should)."""
         session = self._one_session(request, queryset)
         if session is None:
             return None
-        content = attendance.sign_in_sheet_pdf(
-            session=session,
-            now=timezone.now(),
-            enrolment_ids=list(queryset.values_list("pk", flat=True)),
+        now = timezone.now()
+        ids = list(queryset.values_list("pk", flat=True))
+        whole = (
+            request.POST.get("select_across") == "1"
+            and len(ids) == selectors.roster_entries(now=now, session_id=session.pk).count()
         )
-        return self._download(content, "application/pdf", session, "sign-in-sheet", "pdf")
+        sheet = sign_in_sheets.sign_in_sheet_request(
+            session=session, enrolment_ids=None if whole else ids, by=request.user, now=now
+        )
+        return HttpResponseRedirect(self.sign_in_sheet_url(session.pk, sheet.pk))
+
+    def sign_in_sheet_url(self, session_id: int, sheet_id: int, *, download: bool = False) -> str:
+        name = "sign_in_sheet_download" if download else "sign_in_sheet"
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}",
+            args=[session_id, sheet_id],
+        )
+
+    def _sheet(self, request, session_id: int, sheet_id: int) -> SignInSheet:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(
+            SignInSheet.objects.select_related("session__offering"),
+            pk=sheet_id,
+            session_id=session_id,
+        )
+
+    def sign_in_sheet_view(self, request, session_id: int, sheet_id: int):
+        """Where the sheet stands: being prepared (the page refreshes itself, no script
+        needed), ready to download, or not served any more (the roster changed, or it was
+        kept its time) with a button to prepare it again."""
+        sheet = self._sheet(request, session_id, sheet_id)
+        now = timezone.now()
+        if request.method == "POST":
+            again = sign_in_sheets.sign_in_sheet_request(
+                session=sheet.session, enrolment_ids=sheet.enrolment_ids, by=request.user, now=now
+            )
+            return HttpResponseRedirect(self.sign_in_sheet_url(session_id, again.pk))
+        state = sign_in_sheets.sign_in_sheet_state(sheet=sheet, now=now)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Sign-in sheet: %(session)s")
+            % {"session": sheet.session.offering.display_title},
+            "subtitle": sheet.session.when,
+            "sheet": sheet,
+            "state": state.state,
+            "refresh_seconds": SIGN_IN_SHEET_REFRESH_SECONDS
+            if state.state == "preparing"
+            else None,
+            "download_url": self.sign_in_sheet_url(session_id, sheet.pk, download=True),
+            "roster_url": self.roster_url(session_id),
+        }
+        return TemplateResponse(request, "admin/registration/roster/sign_in_sheet.html", context)
+
+    def sign_in_sheet_download(self, request, session_id: int, sheet_id: int):
+        sheet = self._sheet(request, session_id, sheet_id)
+        try:
+            content = sign_in_sheets.sign_in_sheet_content(sheet=sheet, now=timezone.now())
+        except ValueError as error:
+            self.message_user(request, str(error), messages.WARNING)
+            return HttpResponseRedirect(self.sign_in_sheet_url(session_id, sheet.pk))
+        return self._download(content, "application/pdf", sheet.session, "sign-in-sheet", "pdf")
 
     @admin.action(description=_("Email the roster…"), permissions=["change"])
     def email_roster(self, request, queryset):

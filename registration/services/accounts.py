@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import log_action
+
 from ..models import (
     AccountClosure,
     CartItem,
@@ -22,8 +24,9 @@ from ..models import (
     WaitlistEntry,
 )
 from ..selectors import registrations_not_over
+from .account_emails import account_emails_delete
 from .intake import intake_withdraw
-from .orders import order_cancel, order_log
+from .orders import order_cancel
 from .waitlist import waitlist_leave
 
 logger = logging.getLogger(__name__)
@@ -54,9 +57,10 @@ def account_close(*, user, now: datetime) -> AccountClosure:
 
     Refused while a confirmed registration's session has not ended. Otherwise: unpaid orders
     are cancelled (their seats released), waitlist places left, the cart emptied, intakes
-    withdrawn (answers and review notes deleted), interest signups unsubscribed and erased;
-    the login is disabled and the email address, names and username are replaced by
-    placeholders. The profile's legal name and license stay: rosters kept four years show them.
+    withdrawn (answers and review notes deleted), interest signups unsubscribed and erased,
+    account emails not sent yet deleted; the login is disabled and the email address, names
+    and username are replaced by placeholders. The profile's legal name and license stay:
+    rosters kept four years show them.
     """
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
@@ -100,6 +104,8 @@ def account_close(*, user, now: datetime) -> AccountClosure:
             signup.email = closed_email("interest", signup.pk)
             signup.unsubscribed_at = signup.unsubscribed_at or now
             signup.save(update_fields=["name", "email", "unsubscribed_at"])
+        # Confirmation and reset links not sent yet would reach an account no longer there.
+        account_emails_delete(user_id=user.pk, addresses=addresses)
         placeholder = closed_email("account-closed", user.pk)
         for address in addresses:
             OutboundEmail.objects.filter(to__iexact=address, sent_at__isnull=False).update(
@@ -115,13 +121,5 @@ def account_close(*, user, now: datetime) -> AccountClosure:
         user.save()
         closure = AccountClosure.objects.create(user=user, closed_at=now)
         for order in Order.objects.filter(trainee=user):
-            order_log(
-                order=order,
-                actor=user,
-                action="account closed",
-                message=_(
-                    "The trainee closed their account. This order and its registrations, "
-                    "certificates and evaluations are kept."
-                ),
-            )
+            log_action(order, "registration.account.closed", actor=user)
     return closure

@@ -20,11 +20,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import log_actions
 from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session, SiteSettings
 
-from ..evidence import AttendanceFlags, duration_text, reasons_text, zoom_connected_minutes
-from ..models import Enrolment, OrderEvent, OutboundEmail, RosterMessage
+from ..actions import when
+from ..evidence import AttendanceFlags, reasons_text, zoom_connected_minutes
+from ..models import Enrolment, OutboundEmail, RosterMessage
 from ..selectors import RosterRow, enrolment_flags, roster_entries, roster_rows, trainee_name
 from .emails import emails_queue
 
@@ -50,12 +52,17 @@ def _check_markable(session: Session, now: datetime) -> None:
         raise AttendanceError(_("Attendance can't be marked on a future session."))
 
 
-def _log(entries: Iterable[Enrolment], *, by, action: str, message) -> None:
-    """One line in each order's audit log: who changed what on the roster, and when."""
-    OrderEvent.objects.bulk_create(
-        OrderEvent(order=e.order_line.order, actor=by, action=action, message=message(e))
-        for e in entries
-        if e.order_line_id
+def _log(entries: Iterable[Enrolment], *, by, action: str, data) -> None:
+    """One line in each order's audit log: who changed what on the roster, and when;
+    `data(entry)` is what the line keeps of each entry."""
+    log_actions(
+        (
+            (e.order_line.order, {"session": str(e.session), **data(e)})
+            for e in entries
+            if e.order_line_id
+        ),
+        action,
+        actor=by,
     )
 
 
@@ -143,14 +150,11 @@ def attendance_mark(*, enrolment_ids: Iterable[int], attendance: str, by, now: d
         Enrolment.objects.filter(pk__in=[e.pk for e in changed]).update(
             attendance=value, override_reason=""
         )
-        label = str(value.label).lower()
         _log(
             changed,
             by=by,
-            action="attendance",
-            message=lambda e: (
-                _("Marked %(value)s for %(session)s.") % {"value": label, "session": e.session}
-            ),
+            action="registration.attendance.marked",
+            data=lambda e: {"attendance": value},
         )
         if value == Attendance.ATTENDED:
             _issue_after_commit([e.pk for e in chosen], by=by, now=now)
@@ -248,15 +252,19 @@ def attendance_set(
         entry.attendance, entry.override_reason = value, reason
         entry.save(update_fields=["attendance", "override_reason"])
         if reason:
-            message = _(
-                "Counted attended in full for %(session)s despite: %(flags)s. Reason: %(reason)s"
-            ) % {"session": entry.session, "flags": reasons_text(flags.reasons), "reason": reason}
+            _log(
+                [entry],
+                by=by,
+                action="registration.attendance.override",
+                data=lambda e: {"flags": list(flags.reasons), "reason": reason},
+            )
         else:
-            message = _("Marked %(value)s for %(session)s.") % {
-                "value": str(value.label).lower(),
-                "session": entry.session,
-            }
-        _log([entry], by=by, action="attendance", message=lambda e: message)
+            _log(
+                [entry],
+                by=by,
+                action="registration.attendance.marked",
+                data=lambda e: {"attendance": value},
+            )
         if value == Attendance.ATTENDED:
             _issue_after_commit([entry.pk], by=by, now=now)
     return entry
@@ -282,11 +290,8 @@ def _demote(
     _log(
         [entry for entry, _reasons in demoted],
         by=by,
-        action="attendance",
-        message=lambda e: (
-            _("Attendance now partial for %(session)s: %(flags)s.")
-            % {"session": e.session, "flags": reasons_text(reasons[e.pk])}
-        ),
+        action="registration.attendance.partial",
+        data=lambda e: {"flags": list(reasons[e.pk])},
     )
     return demoted
 
@@ -362,11 +367,11 @@ def sign_times_set(
         _log(
             [entry],
             by=by,
-            action="sign-in",
-            message=lambda e: (
-                _("Sign-in %(in)s, sign-out %(out)s (PT) for %(session)s.")
-                % {"in": _pt(signed_in_at), "out": _pt(signed_out_at), "session": e.session}
-            ),
+            action="registration.attendance.times",
+            data=lambda e: {
+                "signed_in_at": when(signed_in_at),
+                "signed_out_at": when(signed_out_at),
+            },
         )
         _demote([entry], by=by, now=now)
     return entry
@@ -594,18 +599,12 @@ def zoom_report_import(
         _log(
             [entry for entry, _spans in matched],
             by=by,
-            action="sign-in",
-            message=lambda e: (
-                _(
-                    "Sign-in %(in)s, sign-out %(out)s (PT), %(connected)s connected, imported "
-                    "from Zoom."
-                )
-                % {
-                    "in": _pt(e.signed_in_at),
-                    "out": _pt(e.signed_out_at),
-                    "connected": duration_text(e.zoom_connected_minutes or 0),
-                }
-            ),
+            action="registration.attendance.zoom",
+            data=lambda e: {
+                "signed_in_at": when(e.signed_in_at),
+                "signed_out_at": when(e.signed_out_at),
+                "connected_minutes": e.zoom_connected_minutes or 0,
+            },
         )
         demoted = _demote([entry for entry, _spans in matched], by=by, now=now)
     unmatched = sorted(email for email in connections if email not in by_email) + unnamed
@@ -685,7 +684,7 @@ def _csv_cells(row: RosterRow) -> list[str]:
 
 def _rows(session: Session, *, now: datetime, enrolment_ids) -> list[RosterRow]:
     return roster_rows(
-        session_id=session.pk,
+        session=session,
         now=now,
         grace_minutes=SiteSettings.current().attendance_grace_minutes,
         enrolment_ids=enrolment_ids,

@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from catalog.formatting import format_cents
+from audit.services import log_action
 from catalog.models import Session, SiteSettings
 
 from ..models import Enrolment
 from ..pricing import PricedItem, RefundQuote, cancellation_refund
 from .emails import email_queue
-from .orders import order_log
 from .seats import seats_changed, seats_left_locked, sessions_lock
 
 
@@ -101,12 +100,11 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
             )
             refunded = refund.amount_cents
         if enrolment.order_line_id:
-            order_log(
-                order=enrolment.order_line.order,
+            log_action(
+                enrolment.order_line.order,
+                "registration.enrolment.cancelled",
                 actor=by,
-                action="enrolment cancelled",
-                message=_("%(session)s cancelled; %(refund)s refunded.")
-                % {"session": enrolment.session, "refund": format_cents(refunded)},
+                data={"session": str(enrolment.session), "refunded_cents": refunded},
             )
         email_queue(
             kind="enrolment_cancelled",
@@ -179,12 +177,11 @@ def enrolment_transfer(
         enrolment.closed_at = now
         enrolment.save(update_fields=["status", "transferred_to", "closed_at"])
         if enrolment.order_line_id:
-            order_log(
-                order=enrolment.order_line.order,
+            log_action(
+                enrolment.order_line.order,
+                "registration.enrolment.moved",
                 actor=by,
-                action="moved",
-                message=_("Moved from %(old)s to %(new)s.")
-                % {"old": enrolment.session.when, "new": target.when},
+                data={"old": str(enrolment.session.when), "new": str(target.when)},
             )
         email_queue(
             kind="enrolment_moved",

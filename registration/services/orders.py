@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from catalog.formatting import format_cents
+from audit.services import log_action
 from catalog.models import Bundle, SiteSettings
 
-from ..models import CartItem, Enrolment, Order, OrderEvent, OrderLine, Payment, WaitlistEntry
+from ..models import CartItem, Enrolment, Order, OrderLine, Payment, WaitlistEntry
 from ..pricing import BundlePrice, ItemPrice, Quote, quote
 from ..rules import CartCheck, check_cart
 from ..selectors import (
@@ -77,10 +77,6 @@ class CartSummary:
     check: CartCheck
     quote: Quote | None
     bundle: Bundle | None
-
-
-def order_log(*, order: Order, actor, action: str, message: str) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, actor=actor, action=action, message=message)
 
 
 def _bundle_of(items: list[CartItem]) -> Bundle | None:
@@ -235,15 +231,11 @@ def order_place(*, trainee, payment_method: str, now: datetime) -> Order:
                     credit_type=line.credit_type,
                 )
         CartItem.objects.filter(trainee=trainee).delete()
-        order_log(
-            order=order,
+        log_action(
+            order,
+            "registration.order.placed",
             actor=trainee,
-            action="placed",
-            message=_("Order placed for %(total)s, to be paid by %(method)s.")
-            % {
-                "total": format_cents(order.total_cents),
-                "method": order.get_payment_method_display(),
-            },
+            data={"total_cents": order.total_cents, "method": order.payment_method},
         )
         if payment_method == Order.Method.OFFLINE:
             email_queue(
@@ -320,8 +312,11 @@ def order_confirm(
                 "refunded automatically."
             ) % {"sessions": ", ".join(str(e.session) for e in short)}
             order.save(update_fields=["flagged_reason", "stripe_payment_intent_id"])
-            order_log(
-                order=order, actor=recorded_by, action="flagged", message=order.flagged_reason
+            log_action(
+                order,
+                "registration.order.flagged",
+                actor=recorded_by,
+                data={"reason": order.flagged_reason},
             )
             # The whole order is refunded, so none of its seats stays held.
             released = _close(
@@ -344,12 +339,11 @@ def order_confirm(
         order.paid_at = now
         order.closed_at = None
         order.save(update_fields=["status", "paid_at", "closed_at", "stripe_payment_intent_id"])
-        order_log(
-            order=order,
+        log_action(
+            order,
+            "registration.order.paid",
             actor=recorded_by,
-            action="paid",
-            message=_("Payment of %(amount)s received (%(method)s).")
-            % {"amount": format_cents(amount_cents), "method": method},
+            data={"amount_cents": amount_cents, "method": method},
         )
         email_queue(
             kind="order_confirmation",
@@ -432,7 +426,7 @@ def order_expire(*, order_id: int, now: datetime) -> bool:
         session_ids = _close(
             order, status=Order.Status.EXPIRED, enrolment_status=Enrolment.Status.EXPIRED, now=now
         )
-        order_log(order=order, actor=None, action="expired", message=_("Seat hold expired."))
+        log_action(order, "registration.order.expired")
         for session_id in sorted(set(session_ids)):
             waitlist_offer_next(session_id=session_id, now=now)
     seats_changed()
@@ -477,7 +471,7 @@ def order_cancel(
             enrolment_status=Enrolment.Status.CANCELLED,
             now=now,
         )
-        order_log(order=order, actor=by, action="cancelled", message=reason)
+        log_action(order, "registration.order.cancelled", actor=by, data={"reason": str(reason)})
         if close_checkout and order.stripe_checkout_session_id:
             _close_checkout_on_commit(order.stripe_checkout_session_id)
         if restore_cart:

@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import log_action
 from catalog.formatting import format_cents
 
 from ..models import Enrolment, Order, Payment, Refund, StripeEvent
 from .emails import email_queue
-from .orders import OrderStateError, order_cancel, order_confirm, order_log
+from .orders import OrderStateError, order_cancel, order_confirm
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +93,7 @@ def checkout_start(*, order: Order, site_url: str, now: datetime) -> str:
             locked.stripe_checkout_session_id = session.id
             locked.stripe_checkout_url = session.url
             locked.save(update_fields=["stripe_checkout_session_id", "stripe_checkout_url"])
-            order_log(
-                order=locked, actor=None, action="checkout", message=_("Card payment started.")
-            )
+            log_action(locked, "registration.order.checkout_started")
             return session.url
     except stripe.StripeError as error:
         logger.warning("Stripe Checkout failed for %s: %s", order.code, error)
@@ -252,7 +251,7 @@ def _flag(order: Order, reason: str) -> None:
             return
         locked.flagged_reason = reason
         locked.save(update_fields=["flagged_reason"])
-        order_log(order=locked, actor=None, action="flagged", message=reason)
+        log_action(locked, "registration.order.flagged", data={"reason": str(reason)})
 
 
 def checkout_failed(*, checkout_session_id: str, now: datetime, reason: str) -> None:
@@ -332,16 +331,11 @@ def refund_issue(
         if order_line is not None:
             order_line.refunded_cents += amount_cents
             order_line.save(update_fields=["refunded_cents"])
-        order_log(
-            order=order,
+        log_action(
+            order,
+            "registration.order.refunded",
             actor=by,
-            action="refunded",
-            message=_("%(amount)s refunded (%(status)s): %(reason)s")
-            % {
-                "amount": format_cents(amount_cents),
-                "status": record.get_status_display(),
-                "reason": reason,
-            },
+            data={"amount_cents": amount_cents, "status": record.status, "reason": str(reason)},
         )
         if notice:
             _refund_notice(record, kind=notice)
@@ -380,12 +374,8 @@ def refund_record_from_stripe(*, refund: dict | stripe.Refund) -> Refund | None:
             )
             locked.refunded_cents += amount
             locked.save(update_fields=["refunded_cents"])
-            order_log(
-                order=locked,
-                actor=None,
-                action="refunded",
-                message=_("%(amount)s refunded in the Stripe dashboard.")
-                % {"amount": format_cents(amount)},
+            log_action(
+                locked, "registration.order.refunded_in_stripe", data={"amount_cents": amount}
             )
             _refund_notice(record)
             return record

@@ -19,6 +19,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit.services import log_action
 from catalog.formatting import format_cents
 from catalog.models import CreditType, Offering, Session
 
@@ -34,7 +35,7 @@ from ..models import (
 from ..rules import ce_options
 from ..selectors import credit_type_facts, profile_of, seats_taken_q, trainee_facts
 from .emails import email_queue
-from .orders import order_cancel, order_log
+from .orders import order_cancel
 from .payments import refund_issue
 from .seats import seats_changed, seats_left_locked, sessions_lock
 from .waitlist import waitlist_offer_next
@@ -102,12 +103,11 @@ def order_cancel_by_staff(*, order: Order, by, now: datetime, reason: str) -> Or
                 key=f"enrolment_cancelled:{enrolment.pk}",
                 enrolment=enrolment,
             )
-        order_log(
-            order=order,
+        log_action(
+            order,
+            "registration.order.cancelled_by_staff",
             actor=by,
-            action="cancelled by staff",
-            message=_("Cancelled %(sessions)s; nothing refunded. Reason: %(reason)s")
-            % {"sessions": ", ".join(str(e.session) for e in upcoming), "reason": reason},
+            data={"sessions": [str(e.session) for e in upcoming], "reason": str(reason)},
         )
         for session_id in sorted({e.session_id for e in upcoming}):
             waitlist_offer_next(session_id=session_id, now=now)
@@ -294,15 +294,14 @@ def registration_manual(
         WaitlistEntry.objects.filter(
             trainee=trainee, session__offering=offering, status=WaitlistEntry.Status.WAITING
         ).update(status=WaitlistEntry.Status.LEFT)
-        order_log(
-            order=order,
+        log_action(
+            order,
+            "registration.order.registered_by_staff",
             actor=by,
-            action="manual registration",
-            message=_("Registered by staff for %(session)s at %(price)s (%(method)s).")
-            % {
-                "session": session,
-                "price": format_cents(price_cents),
-                "method": order.get_payment_method_display(),
+            data={
+                "session": str(session),
+                "price_cents": price_cents,
+                "method": order.payment_method,
             },
         )
         email_queue(

@@ -31,6 +31,21 @@
 
 (function () {
   "use strict";
+  // The menu button of narrow screens opens and closes the menu (all Bootstrap's script did).
+  document.querySelectorAll("[data-bs-toggle='collapse']").forEach(function (button) {
+    var menu = document.querySelector(button.getAttribute("data-bs-target"));
+    if (!menu) return;
+    button.classList.add("collapsed");
+    button.addEventListener("click", function () {
+      var open = menu.classList.toggle("show");
+      button.classList.toggle("collapsed", !open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
+})();
+
+(function () {
+  "use strict";
   // The full-training chooser: once a prerequisite's date is picked, dates that would start
   // before it ends are disabled and say why (the server refuses them too, next to the field).
   var form = document.querySelector("[data-bundle-chooser]");

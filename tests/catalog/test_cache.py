@@ -14,14 +14,15 @@ from catalog.models import (
     SiteSettings,
 )
 from tests.admin_forms import admin_form_data
+from tests.browser import Browser
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
 
 @pytest.fixture
-def visitor(client):
-    """A second, anonymous browser, served from the cache."""
-    return client
+def visitor():
+    """A second, anonymous browser, served from the cache as gunicorn serves it."""
+    return Browser()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import ProtectedError
 
+from audit.services import log_entries
 from catalog.formatting import PACIFIC
 from certificates.models import Certificate
 from certificates.services import (
@@ -16,7 +17,7 @@ from certificates.services import (
     certificate_revoke,
     certificates_issue_for_enrolment,
 )
-from registration.models import Enrolment, OrderEvent, TraineeProfile
+from registration.models import Enrolment, TraineeProfile
 from registration.services.staff import order_refund_by_staff, registration_manual
 
 from .conftest import AFTER, JUNE_21, LICENSES, submit_evaluation
@@ -224,6 +225,8 @@ def test_certificates_outlive_a_refunded_order_and_are_logged_on_it(
 
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
-    assert OrderEvent.objects.filter(
-        order=order, action="certificate issued", actor=admin_user
-    ).exists()
+    assert (
+        log_entries(order)
+        .filter(action="certificates.certificate.issued", actor=admin_user)
+        .exists()
+    )

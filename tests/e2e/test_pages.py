@@ -47,3 +47,18 @@ def test_public_page_does_not_scroll_sideways(live_server, page, path):
         if scroll_width > inner_width:
             overflowing.append(f"{width}px wide: scrollWidth {scroll_width} > {inner_width}")
     assert not overflowing, f"{path}: {overflowing}"
+
+
+def test_the_menu_button_opens_and_closes_the_menu_on_a_phone(live_server, page):
+    page.set_viewport_size({"width": 375, "height": 800})
+    _open(page, f"{live_server.url}/")
+    menu = page.get_by_role("button", name="Menu")
+    calendar = page.locator("#site-nav").get_by_role("link", name="Calendar")
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert not calendar.is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert calendar.is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert not calendar.is_visible()

@@ -45,10 +45,10 @@ def drop_the_connection_before(monkeypatch, module, name: str) -> None:
     """The next call of module.name first has the connection dropped (once), then runs."""
     original = getattr(module, name)
 
-    def drop_then_call(**kwargs):
+    def drop_then_call(*args, **kwargs):
         monkeypatch.setattr(module, name, original)
         terminate_this_connection()
-        return original(**kwargs)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(module, name, drop_then_call)
 
@@ -57,7 +57,7 @@ def drop_the_connection_before(monkeypatch, module, name: str) -> None:
 def connection_dropped_mid_order(monkeypatch):
     """The connection is dropped once the order, its lines and held seats are written and the
     cart emptied, inside the order's transaction; the app's next query meets the dead socket."""
-    drop_the_connection_before(monkeypatch, orders, "order_log")
+    drop_the_connection_before(monkeypatch, orders, "log_action")
 
 
 def test_a_connection_dropped_while_placing_an_order_shows_try_again_and_keeps_the_cart(

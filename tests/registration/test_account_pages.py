@@ -48,7 +48,9 @@ def verified_user(db):
 
 
 @pytest.mark.django_db
-def test_signup_sends_verification_email_whose_link_confirms_and_signs_in(client, mailoutbox):
+def test_signup_sends_verification_email_whose_link_confirms_and_signs_in(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     page = client.get(reverse("account_signup"))
     assert page.status_code == 200
     html = _text(page)
@@ -57,10 +59,11 @@ def test_signup_sends_verification_email_whose_link_confirms_and_signs_in(client
     assert "create an account with Polaris Insight Center to register for trainings" in html
     assert 'autocomplete="new-password"' in html and 'autocomplete="email"' in html
 
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "sam@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends it (inline)
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "sam@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert not auth.get_user(client).is_authenticated
@@ -153,12 +156,13 @@ def test_signup_with_mismatched_passwords_shows_errors_by_the_field_and_in_the_s
 
 @pytest.mark.django_db
 def test_password_reset_email_link_sets_a_new_password_that_signs_in(
-    client, verified_user, mailoutbox
+    client, verified_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     page = client.get(reverse("account_reset_password"))
     assert page.status_code == 200 and '<label for="id_email"' in _text(page)
 
-    response = client.post(reverse("account_reset_password"), {"email": verified_user.email})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends it (inline)
+        response = client.post(reverse("account_reset_password"), {"email": verified_user.email})
     assert response.status_code == 302
     assert response["Location"] == reverse("account_reset_password_done")
     assert client.get(response["Location"]).status_code == 200

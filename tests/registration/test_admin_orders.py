@@ -7,11 +7,11 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.services import log_entries
 from catalog.models import CreditType, Offering
 from registration.models import (
     Enrolment,
     Order,
-    OrderEvent,
     Payment,
     PrerequisiteWaiver,
     Refund,
@@ -53,8 +53,7 @@ def pending_order(trainee, *sessions, method: str = "offline") -> Order:
 
 def audit_log(order: Order) -> list[tuple[str, str]]:
     return [
-        (event.action, event.actor.username if event.actor else "")
-        for event in OrderEvent.objects.filter(order=order)
+        (event.action, event.actor.username if event.actor else "") for event in log_entries(order)
     ]
 
 
@@ -111,7 +110,7 @@ def test_order_page_shows_lines_payments_refunds_and_the_audit_log(
     assert "Invoice or check $350" in page  # the payment
     assert "Goodwill" in page and "To be paid back by the center" in page  # the refund
     assert "placed" in page and "paid" in page and "refunded" in page  # the audit log
-    assert audit_log(order)[-1] == ("refunded", admin_user.username)
+    assert audit_log(order)[-1] == ("registration.order.refunded", admin_user.username)
     assert "Refund…" in page and "Cancel and free the seats…" in page
 
 
@@ -129,7 +128,7 @@ def test_marking_an_offline_payment_received_confirms_the_order(
     order.refresh_from_db()
     assert order.status == "paid"
     assert Payment.objects.get(order=order).recorded_by == admin_user
-    assert audit_log(order)[-1] == ("paid", admin_user.username)
+    assert audit_log(order)[-1] == ("registration.order.paid", admin_user.username)
 
 
 def test_marking_an_offline_payment_twice_is_refused_and_changes_nothing(
@@ -174,8 +173,8 @@ def test_cancelling_a_pending_order_releases_its_seats(admin_client, admin_user,
     assert set(
         Enrolment.objects.filter(order_line__order=order).values_list("status", flat=True)
     ) == {"cancelled"}
-    assert audit_log(order)[-1] == ("cancelled", admin_user.username)
-    assert OrderEvent.objects.filter(order=order).last().message == "Asked by phone"
+    assert audit_log(order)[-1] == ("registration.order.cancelled", admin_user.username)
+    assert log_entries(order).last().text == "Asked by phone"
 
 
 def test_cancelling_a_paid_order_frees_its_seats_without_refunding(
@@ -204,8 +203,8 @@ def test_cancelling_a_paid_order_frees_its_seats_without_refunding(
     assert (order.status, order.refunded_cents) == ("paid", 0)
     assert Enrolment.objects.get(order_line__order=order).status == "cancelled"
     assert not Refund.objects.filter(order=order).exists()
-    assert audit_log(order)[-1] == ("cancelled by staff", admin_user.username)
-    assert "Trainee is unwell" in OrderEvent.objects.filter(order=order).last().message
+    assert audit_log(order)[-1] == ("registration.order.cancelled_by_staff", admin_user.username)
+    assert "Trainee is unwell" in log_entries(order).last().text
     # The freed seat went to the waitlist, and both trainees were told.
     assert WaitlistEntry.objects.get(trainee=waiting).status == "offered"
     assert sorted(email.to[0] for email in mailoutbox) == sorted([trainee.email, waiting.email])
@@ -272,7 +271,7 @@ def test_refunding_a_card_order_goes_through_stripe_with_an_idempotency_key(
         admin_user,
         "Cancelled within the policy",
     )
-    assert audit_log(paid_by_card)[-1] == ("refunded", admin_user.username)
+    assert audit_log(paid_by_card)[-1] == ("registration.order.refunded", admin_user.username)
 
 
 def test_a_refund_above_what_is_refundable_is_refused(admin_client, paid_by_card, fake_stripe):
@@ -436,7 +435,7 @@ def test_moving_a_registration_to_another_date_of_the_same_offering(
     enrolment.refresh_from_db()
     assert enrolment.status == "transferred"
     assert enrolment.transferred_to.session == october
-    assert audit_log(order)[-1] == ("moved", admin_user.username)
+    assert audit_log(order)[-1] == ("registration.enrolment.moved", admin_user.username)
 
 
 def test_moving_to_a_full_session_is_refused(admin_client, make_trainee):
@@ -503,7 +502,7 @@ def test_a_complimentary_registration_confirms_a_seat_at_once(
     assert "Module 1" in line.description
     enrolment = Enrolment.objects.get(order_line=line)
     assert (enrolment.session, enrolment.status) == (june, "confirmed")
-    assert audit_log(order) == [("manual registration", admin_user.username)]
+    assert audit_log(order) == [("registration.order.registered_by_staff", admin_user.username)]
     (email,) = mailoutbox
     assert email.to == [trainee.email] and "Your registration is confirmed" in email.subject
 

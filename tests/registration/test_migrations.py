@@ -37,3 +37,43 @@ def test_attendance_marked_before_partial_attendance_existed_stays_attended_in_f
         "unmarked": "Not marked",
     }
     assert all(e.override_reason == "" and e.zoom_connected_minutes is None for e in after.values())
+
+
+BEFORE_AUDIT = [("registration", "0015_outbox_keys_unique"), ("audit", "0001_initial")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_orders_audit_log_moves_into_the_audit_log_word_for_word(catalog):
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(BEFORE_AUDIT)
+        old = executor.loader.project_state(BEFORE_AUDIT).apps
+        user = old.get_model("auth", "User").objects.create(username="cora", email="c@x.org")
+        order = old.get_model("registration", "Order").objects.create(
+            code="AB12CD34",
+            trainee=user,
+            status="paid",
+            payment_method="offline",
+            total_cents=35000,
+        )
+        OrderEvent = old.get_model("registration", "OrderEvent")
+        OrderEvent.objects.create(
+            order=order, actor=user, action="paid", message="Payment of $350 received (offline)."
+        )
+        OrderEvent.objects.create(order=order, action="expired", message="Seat hold expired.")
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+    from audit.services import log_entries
+    from registration.models import Order
+
+    entries = list(log_entries(Order.objects.get(code="AB12CD34")))
+    assert [(e.text, e.actor.username if e.actor else None) for e in entries] == [
+        ("Payment of $350 received (offline).", "cora"),
+        ("Seat hold expired.", None),
+    ]
+    assert [e.data["action"] for e in entries] == ["paid", "expired"]

@@ -8,9 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from audit.models import LogEntry
+from audit.services import log_entries
 from catalog.models import Offering
 from certificates.models import Certificate
-from registration.models import Enrolment, OrderEvent
+from registration.models import Enrolment
 from registration.roles import COORDINATOR
 from tests.admin_forms import admin_form_data
 from tests.factories import StaffFactory, login_staff
@@ -99,7 +101,9 @@ def test_mark_attended_leaves_out_a_trainee_who_left_early_and_says_why(
     assert attendance_of(cho) == "unmarked"
     assert attendance_of(bell) == "attended"
     assert "left early" in row_of(response, "Dana Cho")
-    assert not OrderEvent.objects.filter(order=cho.order_line.order, action="attendance")
+    assert not log_entries(cho.order_line.order).filter(
+        action__startswith="registration.attendance"
+    )
 
 
 def test_mark_attended_leaves_out_a_late_arrival_and_says_why(
@@ -164,10 +168,13 @@ def test_a_flagged_row_counts_in_full_with_a_written_reason_kept_in_the_log_and_
     assert response.status_code == 200
     assert attendance_of(cho) == "attended"
     assert Enrolment.objects.get(pk=cho.pk).override_reason == REASON
-    event = OrderEvent.objects.filter(order=cho.order_line.order).last()
-    assert (event.action, event.actor) == ("attendance", coordinator.user)
-    assert "left early at 12:00 PM (session ends 5:00 PM)" in event.message
-    assert REASON in event.message
+    event = log_entries(cho.order_line.order).last()
+    assert (event.action, event.actor) == ("registration.attendance.override", coordinator.user)
+    assert event.data["reason"] == REASON
+    assert event.text == (
+        f"Counted attended in full for {cho.session} despite: left early at 12:00 PM "
+        f"(session ends 5:00 PM). Reason: {REASON}"
+    )
     assert f"Counted in full: {REASON}" in row_of(response, "Dana Cho")
     assert attendance_of(bell) == "unmarked"  # the rest of the roster is untouched
 
@@ -176,7 +183,7 @@ def test_a_flagged_row_without_a_reason_is_refused_next_to_the_field_and_nothing
     after_session, coordinator, session, cho, bell
 ):
     signed(cho, at(8, 57), at(12))
-    events = OrderEvent.objects.count()
+    events = LogEntry.objects.count()
 
     response = override(coordinator, session, cho, "   ")
 
@@ -189,7 +196,7 @@ def test_a_flagged_row_without_a_reason_is_refused_next_to_the_field_and_nothing
     )
     assert attendance_of(cho) == "unmarked"
     assert Enrolment.objects.get(pk=cho.pk).override_reason == ""
-    assert OrderEvent.objects.count() == events
+    assert LogEntry.objects.count() == events
 
 
 # --------------------------------------------------------------------------------------
@@ -366,8 +373,8 @@ def test_times_that_flag_a_trainee_attended_in_full_make_them_partial(
     )
     assert attendance_of(cho) == "partial"
     assert "Partial" in row_of(response, "Dana Cho")
-    event = OrderEvent.objects.filter(order=cho.order_line.order).last()
-    assert event.message.startswith("Attendance now partial for Module 1")
+    event = log_entries(cho.order_line.order).last()
+    assert event.text.startswith("Attendance now partial for Module 1")
 
 
 def test_a_row_attended_in_full_before_these_rules_stays_so_until_its_times_show_a_gap(
@@ -480,7 +487,7 @@ def test_marking_partial_after_an_override_drops_the_reason(
     entry = Enrolment.objects.get(pk=cho.pk)
     assert (entry.attendance, entry.override_reason) == ("partial", "")
     assert "Counted in full" not in row_of(response, "Dana Cho")
-    assert REASON in OrderEvent.objects.filter(order=cho.order_line.order)[0].message
+    assert REASON in log_entries(cho.order_line.order)[0].text
 
 
 def test_staff_who_may_only_view_the_roster_read_the_reason_and_cannot_override(

@@ -14,12 +14,15 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
+from audit.models import LogEntry
+from audit.services import log_entries
 from catalog.models import CreditType, Session, SiteSettings
-from registration.models import Enrolment, Order, OrderEvent, OrderLine, TraineeProfile
+from registration.models import Enrolment, Order, OrderLine, TraineeProfile
 from tests.admin_forms import admin_form_data
 from tests.factories import PACIFIC, StaffFactory, UserFactory, login_staff
 
@@ -270,8 +273,8 @@ def test_sign_in_and_out_are_saved_inline_in_pacific_time(
     entry = Enrolment.objects.get(pk=roster["cho"].pk)
     assert entry.signed_in_at == at(9, 20) and entry.signed_out_at == at(17, 1)
     assert "late" in next(r for r in rows(response) if r.startswith("Dana Cho"))
-    event = OrderEvent.objects.filter(order=entry.order_line.order).last()
-    assert event.action == "sign-in" and "9:20 AM" in event.message
+    event = log_entries(entry.order_line.order).last()
+    assert event.action == "registration.attendance.times" and "9:20 AM" in event.text
     others = Enrolment.objects.exclude(pk=entry.pk).filter(signed_in_at__isnull=False)
     assert not others.exists()
 
@@ -324,9 +327,9 @@ def test_mark_attended_reports_how_many_and_logs_who(
         roster["diaz"].pk: "unmarked",
         roster["cancelled"].pk: "unmarked",
     }
-    event = OrderEvent.objects.filter(order=roster["cho"].order_line.order).last()
-    assert (event.action, event.actor) == ("attendance", admin_user)
-    assert "attended" in event.message
+    event = log_entries(roster["cho"].order_line.order).last()
+    assert (event.action, event.actor) == ("registration.attendance.marked", admin_user)
+    assert event.text.startswith("Marked attended in full for Module 1")
 
     response = run_action(admin_client, session, "mark_absent", roster["bell"])
     assert shown_messages(response) == ["1 trainee marked absent."]
@@ -338,7 +341,7 @@ def test_attendance_is_refused_on_a_future_session(before_season, admin_client, 
     response = run_action(admin_client, session, "mark_attended", *on_roster(roster))
     assert shown_messages(response) == ["Attendance can't be marked on a future session."]
     assert not Enrolment.objects.exclude(attendance="unmarked").exists()
-    assert not OrderEvent.objects.filter(action="attendance").exists()
+    assert not LogEntry.objects.filter(action__startswith="registration.attendance.").exists()
 
 
 def test_attendance_can_be_marked_across_the_whole_roster(
@@ -444,10 +447,22 @@ def test_csv_export_cannot_smuggle_formulas_into_a_spreadsheet(
 # --------------------------------------------------------------------------------------
 
 
+def printed_sheet(client, session: Session, *entries, **data):
+    """The sign-in sheet as the coordinator gets it: the action, the sheet's page once the
+    worker (inline here, after the request commits) has rendered it, then its download."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page = run_action(client, session, "sign_in_sheet", *entries, **data)
+    assert "Preparing the sign-in sheet" in text(page)
+    page = client.get(page.redirect_chain[-1][0])
+    assert "is ready" in text(page)
+    download = re.search(r'id="sign-in-sheet-download" href="([^"]+)"', page.content.decode())
+    return client.get(download.group(1))
+
+
 def test_sign_in_sheet_is_a_letter_pdf_with_every_trainee(
     before_season, admin_client, session, roster
 ):
-    response = run_action(admin_client, session, "sign_in_sheet", *on_roster(roster))
+    response = printed_sheet(admin_client, session, *on_roster(roster))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="sign-in-sheet-')
@@ -474,7 +489,7 @@ def test_sign_in_sheet_is_a_letter_pdf_with_every_trainee(
 
 def test_sign_in_sheet_spans_pages_for_a_large_roster(before_season, admin_client, session):
     entries = [enrol(session, trainee(f"Trainee Number{n:02d}")) for n in range(45)]
-    response = run_action(admin_client, session, "sign_in_sheet", *entries)
+    response = printed_sheet(admin_client, session, *entries)
     pdf = PdfReader(io.BytesIO(response.content))
     assert len(pdf.pages) >= 2
     content = " ".join(p.extract_text() for p in pdf.pages)

@@ -5,7 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from registration.models import Enrolment, OrderEvent
+from audit.models import LogEntry
+from registration.models import Enrolment
 
 from . import test_roster as roster_tests
 from .flows import text
@@ -79,7 +80,9 @@ def test_zoom_report_sets_sign_in_and_out_and_reports_who_is_not_on_the_roster(
     cho = Enrolment.objects.get(pk=roster["cho"].pk)
     assert cho.zoom_connected_minutes == 477  # 9:00 – 12:01:40 and 12:04:05 – 5:00 PM
     assert Enrolment.objects.get(pk=roster["abara"].pk).zoom_connected_minutes == 374
-    assert OrderEvent.objects.filter(action="sign-in").count() == 2
+    imported = LogEntry.objects.filter(action="registration.attendance.zoom")
+    assert imported.count() == 2
+    assert "imported from Zoom" in imported[0].text
     assert not Enrolment.objects.exclude(attendance="unmarked").exists()  # the coordinator decides
 
 
@@ -129,7 +132,7 @@ def test_a_bad_file_is_refused_next_to_the_field_and_changes_nothing(
     assert "Nothing was imported" in text(response)
     assert sign_times(roster, "cho") == (at(9), at(17))
     assert not Enrolment.objects.exclude(pk=roster["cho"].pk).filter(signed_in_at__isnull=False)
-    assert not OrderEvent.objects.filter(action="sign-in").exists()
+    assert not LogEntry.objects.filter(action="registration.attendance.zoom").exists()
 
 
 def test_a_report_of_another_day_is_refused(after_session, admin_client, session, roster):

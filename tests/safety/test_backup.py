@@ -173,3 +173,39 @@ def test_restoring_a_missing_file_is_refused(tmp_path, scratch_database):
             "--database-url",
             url_of(scratch_database),
         )
+
+
+def test_a_backup_restores_the_sites_files_too(records, scratch_database, tmp_path):
+    """Certificate PDFs and signature images are rows: nothing else to back up or restore."""
+    from django.core.files.base import ContentFile
+
+    from catalog.models import CreditType
+    from certificates.models import Certificate
+    from certificates.services import certificate_render
+    from tests.certificates.conftest import png_image
+
+    certificate = Certificate.objects.get(enrolment__order_line__order=records)
+    certificate_render(certificate_id=certificate.pk)  # unless its delivery did already
+    certificate.refresh_from_db()
+    assert certificate.pdf
+    brn = CreditType.objects.get(code="brn")
+    brn.signature.save("scrc-signature.png", ContentFile(png_image()))
+    with certificate.pdf.open("rb") as pdf:
+        rendered = pdf.read()
+
+    call_command(
+        "restore_db",
+        str(backup(tmp_path / "backups")),
+        "--database-url",
+        url_of(scratch_database),
+        stdout=StringIO(),
+    )
+
+    with connect(scratch_database) as db:
+        files = dict(db.execute("SELECT name, content FROM polaris_storedfile").fetchall())
+        (pdf_name,) = db.execute("SELECT pdf FROM certificates_certificate").fetchone()
+        (signature_name,) = db.execute(
+            "SELECT signature FROM catalog_credittype WHERE code = 'brn'"
+        ).fetchone()
+    assert bytes(files[pdf_name]) == rendered and rendered.startswith(b"%PDF")
+    assert bytes(files[signature_name]) == png_image()

@@ -5,10 +5,12 @@ roster CSV keeps the formula from running."""
 
 import csv
 import io
+import re
 from html import unescape
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -203,7 +205,11 @@ def test_the_roster_csv_keeps_the_formula_from_running(coordinator_client, hosti
 def test_the_sign_in_sheet_prints_the_name_as_typed(coordinator_client, hostile):
     enrolment = Enrolment.objects.get(order_line__order=hostile["order"])
 
-    response = _roster_action(coordinator_client, enrolment, "sign_in_sheet")
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the worker renders it, inline
+        sheet_page = _roster_action(coordinator_client, enrolment, "sign_in_sheet")
+    page = coordinator_client.get(sheet_page["Location"])
+    download = re.search(r'id="sign-in-sheet-download" href="([^"]+)"', page.content.decode())
+    response = coordinator_client.get(download.group(1))
 
     assert response["Content-Type"] == "application/pdf"
     assert squeezed(HOSTILE) in printed(response.content)

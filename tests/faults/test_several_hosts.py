@@ -1,0 +1,485 @@
+"""The site on several machines that share nothing but PostgreSQL and Redis: two gunicorn web
+hosts and a Celery worker, each in a working directory of its own with its own empty
+MEDIA_ROOT and var/. A trainee registers on web A and pays (Stripe's webhook reaching web
+B), the coordinator signs in on web B and uploads the BRN co-sponsor's signature there, then
+issues the certificates on web A; the worker renders and emails them, and the trainee
+downloads the BRN certificate from web B: it carries the signature uploaded on the other
+host, and the verification page answers on both. No host wrote a file of its own."""
+
+import email
+import email.policy
+import io
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from html import unescape
+from html.parser import HTMLParser
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import global_settings, settings
+from django.utils import timezone
+from PIL import Image
+from pypdf import PdfReader
+
+from catalog.models import CreditType, Session
+from certificates.models import Certificate
+from registration.models import CartItem, Enrolment, Order, TraineeProfile
+from registration.roles import COORDINATOR
+from tests.certificates.conftest import free_port, pdf_text, png_image, submit_evaluation
+from tests.certificates.test_worker import database_url
+from tests.factories import StaffFactory, UserFactory, totp_code
+from tests.registration.flows import text
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("catalog"),
+]
+
+PASSWORD = "correct horse battery staple"
+START_SECONDS = 40
+CLIENT_SECONDS = 40
+DELIVERY_SECONDS = 90
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+    @property
+    def body(self) -> str:
+        return self.content.decode(errors="replace")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One person's browser: its cookies go to every host, as behind one load balancer (the
+    cookie jar tells hosts apart by name, not port); each request names the host it reaches."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPCookieProcessor(CookieJar()),
+            _NoRedirects(),
+        )
+
+    def request(self, url: str, data=None, headers=None) -> Answer:
+        body = urlencode(data, doseq=True).encode() if isinstance(data, dict) else data
+        request = urllib.request.Request(
+            url, data=body, headers={"Referer": url, **(headers or {})}
+        )
+        try:
+            with self.opener.open(request, timeout=CLIENT_SECONDS) as response:
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read())
+
+    def get(self, url: str) -> Answer:
+        return self.request(url)
+
+    def csrf(self, url: str) -> str:
+        page = self.get(url)
+        assert page.status == 200, f"{url}: {page.status}\n{text(page.body)[:2000]}"
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)[1]
+
+    def post(self, url: str, data: dict, *, form_page: str | None = None) -> Answer:
+        token = self.csrf(form_page or url)
+        return self.request(url, {"csrfmiddlewaretoken": token, **data})
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would send for the form with `form_id`, files left out."""
+
+    def __init__(self, form_id: str):
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.inside = attributes.get("id") == self.form_id
+        if not self.inside:
+            return
+        name = attributes.get("name")
+        kind = (attributes.get("type") or "text").lower()
+        if tag == "input" and name and kind not in ("file", "submit", "button", "image"):
+            if kind in ("checkbox", "radio") and "checked" not in attributes:
+                return
+            self.fields.append((name, attributes.get("value", "on" if kind == "checkbox" else "")))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attributes:
+            self.fields.append((self._select, attributes.get("value", "")))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea, "".join(self._text).removeprefix("\n")))
+            self._textarea = None
+
+
+def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
+    parser = _FormFields(form_id)
+    parser.feed(html)
+    assert parser.fields, f"no form #{form_id} on the page"
+    return parser.fields
+
+
+def multipart(fields: list[tuple[str, str]], files: dict[str, tuple[str, bytes, str]]):
+    """A multipart/form-data body, as a browser sends a form with a file; (body, headers)."""
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
+        out.write(value.encode() + b"\r\n")
+    for name, (filename, content, content_type) in files.items():
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+        )
+        out.write(content + b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+class Host:
+    """A machine of the site: a process started in a directory of its own, where its
+    MEDIA_ROOT and var/ are, with nothing shared but the environment's services."""
+
+    def __init__(self, name: str, root: Path, command: list[str], env: dict[str, str]):
+        self.name = name
+        self.directory = root / name
+        self.media = self.directory / "media"
+        self.var = self.directory / "var"
+        for directory in (self.media, self.var):
+            directory.mkdir(parents=True)
+        self.log = self.directory / "output.log"
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.directory,
+            env={
+                **env,
+                # The code is the same release on every machine; nothing else is shared.
+                "PYTHONPATH": str(settings.BASE_DIR),
+                "MEDIA_ROOT": str(self.media),
+                "VAR_DIR": str(self.var),
+            },
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def files_written(self) -> list[str]:
+        return [str(p.relative_to(self.media)) for p in self.media.rglob("*") if p.is_file()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        return f"--- {self.name}\n" + self.log.read_text(errors="replace")[-4000:]
+
+
+class WebHost(Host):
+    def __init__(self, name: str, root: Path, env: dict[str, str]):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            name,
+            root,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "polaris.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--no-control-socket",
+                "--graceful-timeout",
+                "5",
+            ],
+            env,
+        )
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                if Browser().get(self.base + "/health/").status == 200:
+                    return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"gunicorn did not start:\n{self.output()}")
+            time.sleep(0.2)
+
+
+class WorkerHost(Host):
+    def __init__(self, name: str, root: Path, env: dict[str, str]):
+        super().__init__(
+            name,
+            root,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "polaris",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--hostname",
+                f"{name}@localhost",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env,
+        )
+
+
+@pytest.fixture
+def hosts(postgres, private_redis, fake_stripe, smtp_server, tmp_path):
+    """Web A, web B and a worker, configured alike (one SECRET_KEY, one database, one Redis)
+    as a center's machines are."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "polaris.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "https://trainings.polarisinsight.example",
+        "DATABASE_URL": database_url(),
+        "CONN_MAX_AGE": "60",
+        "REDIS_URL": private_redis.url,
+        "CACHE_KEY_PREFIX": f"test-hosts-{uuid.uuid4().hex[:8]}",
+        "EMAIL_URL": f"smtp://{smtp_server.host}:{smtp_server.port}",
+        "STRIPE_SECRET_KEY": fake_stripe.api_key,
+        "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+        "STRIPE_API_BASE": fake_stripe.url,
+        "STRIPE_MAX_NETWORK_RETRIES": "0",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("STORAGE_URL", None)
+    started: list[Host] = []
+    try:
+        for name in ("web-a", "web-b"):
+            started.append(WebHost(name, tmp_path, env))
+        started.append(WorkerHost("worker", tmp_path, env))
+        yield started
+    finally:
+        for host in started:
+            host.stop()
+
+
+def wait_for(condition, what: str, hosts: list[Host], timeout: float = DELIVERY_SECONDS):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    pytest.fail(f"timed out waiting for {what}\n" + "\n".join(h.output() for h in hosts))
+
+
+def sign_in(browser: Browser, host: WebHost, user, *, second_factor: bool = False) -> None:
+    """Through allauth's pages, with the password and, for staff, the authenticator's code."""
+    answer = browser.post(
+        host.base + "/accounts/login/", {"login": user.email, "password": PASSWORD}
+    )
+    assert answer.status == 302, text(answer.body)[:2000]
+    if second_factor:
+        url = host.base + "/accounts/2fa/authenticate/"
+        answer = browser.post(url, {"code": totp_code(user)})
+        assert answer.status == 302, text(answer.body)[:2000]
+
+
+def test_a_trainee_served_by_two_web_hosts_and_a_worker_gets_the_signed_certificate(
+    hosts, fake_stripe, smtp_server, settings
+):
+    web_a, web_b, _worker = hosts
+    # Hashed as the hosts hash passwords (the test settings use a faster hasher).
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    nurse = UserFactory(email="rosa@example.com", first_name="Rosa", last_name="Delgado")
+    EmailAddress.objects.create(user=nurse, email=nurse.email, verified=True, primary=True)
+    TraineeProfile.objects.create(
+        user=nurse,
+        legal_name="Rosa Delgado-Whitfield",
+        credentials="RN",
+        profession="rn",
+        license_number="RN 771234",
+        license_state="CA",
+    )
+    coordinator = StaffFactory(email="jana@example.com", roles=[COORDINATOR])
+    # A Module 1 session a month ahead of the hosts' own clock, open for registration.
+    session = Session.objects.get(offering__slug="module-1", starts_at__month=6)
+    ahead = timezone.now() + timedelta(days=30)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=ahead,
+        ends_at=ahead + timedelta(hours=8),
+        registration_opens_at=None,
+        registration_closes_at=None,
+    )
+    brn = CreditType.objects.get(code="brn")
+    brn.provider_address = "2201 Broadway, Oakland, CA 94612"
+    brn.signatory = "Jane Rowan, RN, Director of Continuing Education"
+    brn.save()
+    assert not brn.signature
+
+    # Web A: the nurse signs in, puts Module 1 with BRN CE in her cart and pays by card.
+    trainee = Browser()
+    sign_in(trainee, web_a, nurse)
+    added = trainee.post(
+        web_a.base + "/cart/add/", {"session": session.pk}, form_page=web_a.base + "/cart/"
+    )
+    assert added.status == 302, text(added.body)[:2000]
+    item = CartItem.objects.get(trainee=nurse, session=session)
+    chosen = trainee.post(
+        f"{web_a.base}/cart/items/{item.pk}/ce/",
+        {f"item{item.pk}-credit_type": "brn"},
+        form_page=web_a.base + "/cart/",
+    )
+    assert chosen.status == 302, text(chosen.body)[:2000]
+    placed = trainee.post(
+        web_a.base + "/cart/checkout/",
+        {"payment_method": "stripe"},
+        form_page=web_a.base + "/cart/",
+    )
+    assert placed.status in (302, 303), text(placed.body)[:2000]
+    order = Order.objects.get(trainee=nurse)
+    # Stripe's webhook, after she paid on Stripe's page, reaches web B.
+    event = fake_stripe.event(
+        "checkout.session.completed", fake_stripe.complete(order.stripe_checkout_session_id)
+    )
+    payload, signature = fake_stripe.signed(event)
+    delivered = Browser().request(
+        web_b.base + "/stripe/webhook/",
+        payload,
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+    )
+    assert delivered.status == 200, web_b.output()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    mine = trainee.get(web_b.base + order.get_absolute_url())  # her session, on the other host
+    assert mine.status == 200 and "Paid" in text(mine.body)
+
+    # The day of the session comes and goes: she attends it in full and evaluates it.
+    ended = timezone.now() - timedelta(days=2)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=ended - timedelta(hours=8), ends_at=ended
+    )
+    enrolment = Enrolment.objects.get(trainee=nurse, session=session)
+    assert enrolment.credit_type == brn
+    Enrolment.objects.filter(pk=enrolment.pk).update(attendance=Enrolment.Attendance.ATTENDED)
+    submit_evaluation(enrolment, at=timezone.now())
+
+    # Web B: the coordinator signs in with two factors and uploads the co-sponsor's signature.
+    staff = Browser()
+    sign_in(staff, web_b, coordinator, second_factor=True)
+    change = f"{web_b.base}/admin/catalog/credittype/{brn.pk}/change/"
+    page = staff.get(change)
+    assert page.status == 200, text(page.body)[:2000]
+    body, headers = multipart(
+        [*form_fields(page.body, "credittype_form"), ("_save", "Save")],
+        {"signature": ("scrc-signature.png", png_image(), "image/png")},
+    )
+    saved = staff.request(change, body, headers)
+    assert saved.status == 302, text(saved.body)[:3000]
+    brn.refresh_from_db()
+    assert brn.signature
+
+    # Web A, same browser: its session is good on every host. Issue the roster's certificates.
+    roster = f"{web_a.base}/admin/registration/rosterentry/?session__id__exact={session.pk}"
+    issued = staff.post(
+        roster,
+        {"action": "issue_certificates", "index": "0", "_selected_action": [enrolment.pk]},
+    )
+    assert issued.status in (200, 302), text(issued.body)[:3000]
+    certificates = Certificate.objects.filter(enrolment=enrolment)
+    assert sorted(certificates.values_list("kind", flat=True)) == ["attendance", "ce"]
+
+    # The worker renders and emails both.
+    wait_for(
+        lambda: not certificates.exclude(delivery=Certificate.Delivery.EMAILED).exists(),
+        "the worker to email both certificates",
+        hosts,
+    )
+    emailed = {}
+    for raw in smtp_server.messages:  # the order's confirmation, and the two certificates
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["To"] == nurse.email
+        for attachment in message.iter_attachments():
+            if attachment.get_content_type() == "application/pdf":
+                emailed[message["Subject"]] = attachment.get_content()
+    assert len(emailed) == 2, list(emailed)
+    brn_pdf = next(pdf for subject, pdf in emailed.items() if "California BRN CE" in subject)
+
+    # Web B: she downloads the BRN certificate; it is the one emailed, with the signature.
+    certificate = certificates.get(kind="ce")
+    download = trainee.get(f"{web_b.base}/certificates/{certificate.code}/pdf/")
+    assert download.status == 200, text(download.body)[:2000]
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.content == brn_pdf
+    reader = PdfReader(io.BytesIO(download.content))
+    images = [image.image for page in reader.pages for image in page.images]
+    uploaded = Image.open(io.BytesIO(png_image()))
+    assert uploaded.size in [image.size for image in images]
+    words = pdf_text(download.content)
+    assert "Rosa Delgado-Whitfield" in words and "RN 771234" in words
+    assert "Jane Rowan" in words and "CEP16887" in words
+
+    # The verification page answers on both hosts, for anyone.
+    for host in (web_a, web_b):
+        verified = Browser().get(f"{host.base}/verify/{certificate.code}/")
+        assert verified.status == 200
+        assert "Rosa Delgado-Whitfield" in unescape(text(verified.body))
+        assert "Valid" in text(verified.body)
+
+    # Nothing was written to any host's own disk.
+    assert {host.name: host.files_written() for host in hosts} == {
+        "web-a": [],
+        "web-b": [],
+        "worker": [],
+    }
