@@ -14,6 +14,8 @@ import django
 
 def main() -> None:
     django.setup()
+    from django.utils import timezone
+
     from catalog.models import Session
     from registration.services.cart import cart_add
 
@@ -24,7 +26,7 @@ def main() -> None:
 
     trainee = get_user_model().objects.get(username="bench-lighthouse-0")
     session = Session.objects.filter(offering__slug="module-1").order_by("starts_at").first()
-    cart_add(trainee=trainee, session=session)
+    cart_add(trainee=trainee, session=session, now=timezone.now())
     print(json.dumps({"sessionid": key}))
 
 

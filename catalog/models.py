@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .certificate_items import CertificateItem, default_items
 from .images import CertificateImageField
-from .professions import profession_labels
+from .professions import MEDICAL_PROVIDERS, profession_labels
 
 
 class Instructor(models.Model):
@@ -278,6 +278,16 @@ class Offering(models.Model):
     @property
     def eligible_profession_labels(self) -> list[str]:
         return profession_labels(self.eligible_professions)
+
+    @property
+    def access_label(self) -> str:
+        """Who may register, in a few words: open registration limited to some professions is
+        not open to all, so it is not called open."""
+        if self.access_rule == self.Access.OPEN and self.eligible_professions:
+            if set(self.eligible_professions) <= MEDICAL_PROVIDERS:
+                return str(_("Medical providers only"))
+            return str(_("Some professions only"))
+        return str(self.get_access_rule_display())
 
 
 class LearningObjective(models.Model):

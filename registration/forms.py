@@ -1,10 +1,14 @@
 """Registration forms: the trainee profile, CE choices, payment method, moving a date, bundles,
 the experiential intake and its review, interest lists, contact inquiries, closing an account."""
 
+from dataclasses import dataclass
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from catalog.formatting import format_session_date
 
 from .models import Order, TraineeProfile
 from .services.submissions import submission_token
@@ -88,13 +92,43 @@ class MoveForm(forms.Form):
         ]
 
 
-class BundleForm(forms.Form):
-    """One date per module of a bundle."""
+@dataclass(frozen=True)
+class DateChoice:
+    """One date in the bundle chooser, with what its script needs to mark it."""
 
-    def __init__(self, *args, bundle, **kwargs):
+    value: int
+    id: str
+    label: str
+    checked: bool
+    # Why the date can never be chosen (then it is disabled); empty otherwise.
+    note: str
+    starts: str
+    ends: str
+    day: str
+
+
+@dataclass(frozen=True)
+class DateGroup:
+    field: forms.BoundField
+    offering_id: int
+    label: str
+    requires: tuple[int, ...]
+    choices: list[DateChoice]
+
+
+class BundleForm(forms.Form):
+    """One date per module of a bundle. `notes` (by session id) mark the dates that can
+    never be chosen; `date_groups` are what the template draws."""
+
+    def __init__(self, *args, bundle, notes: dict[int, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        for offering in bundle.offerings.all():
-            self.fields[f"offering_{offering.pk}"] = forms.TypedChoiceField(
+        notes = notes or {}
+        offerings = list(bundle.offerings.all())
+        inside = {o.pk for o in offerings}
+        self.date_groups = []
+        for offering in offerings:
+            name = f"offering_{offering.pk}"
+            self.fields[name] = forms.TypedChoiceField(
                 label=offering.display_title,
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
@@ -103,6 +137,37 @@ class BundleForm(forms.Form):
                     for s in offering.upcoming_sessions
                 ],
                 error_messages={"required": _("Choose a date for %(m)s.") % {"m": offering.label}},
+            )
+            field = self[name]
+            value = str(field.value() or "")
+            self.date_groups.append(
+                DateGroup(
+                    field=field,
+                    offering_id=offering.pk,
+                    label=str(offering.label),
+                    requires=tuple(
+                        sorted(p.pk for p in offering.prerequisites.all() if p.pk in inside)
+                    ),
+                    choices=[
+                        DateChoice(
+                            value=s.pk,
+                            id=f"{field.auto_id}_{index}",
+                            label=label,
+                            checked=value == str(s.pk),
+                            note=notes.get(s.pk, ""),
+                            starts=s.starts_at.isoformat() if s.starts_at else "",
+                            ends=s.ends_at.isoformat() if s.ends_at else "",
+                            day=format_session_date(s.starts_at),
+                        )
+                        for index, (s, (_pk, label)) in enumerate(
+                            zip(
+                                offering.upcoming_sessions,
+                                self.fields[name].choices,
+                                strict=True,
+                            )
+                        )
+                    ],
+                )
             )
 
     def chosen_session_ids(self) -> list[int]:

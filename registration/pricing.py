@@ -211,8 +211,7 @@ def cancellation_refund(
             amount_cents=0,
             reason=_(
                 "The cancellation deadline has passed: cancellations close %(days)s days before "
-                "the session starts (%(date)s). You can ask the training coordinator to move "
-                "you to another date instead."
+                "the session starts (%(date)s)."
             )
             % {"days": deadline_days, "date": format_session_date(deadline)},
         )

@@ -212,6 +212,12 @@ def _item_problems(
     yield from _sequence_problems(trainee=trainee, item=item, others=others)
 
 
+def session_refusals(*, item: CartItemFacts, now: datetime) -> tuple[Problem, ...]:
+    """Why nobody can take a seat in this session now (full, started, cancelled, closed...),
+    whatever else is in their cart."""
+    return tuple(p for p in _session_problems(item=item, now=now) if p.code != Code.NO_PRICE)
+
+
 def _session_problems(*, item: CartItemFacts, now: datetime) -> Iterator[Problem]:
     offering = item.offering_label
     if item.session_status == STATUS_CANCELLED:
@@ -428,8 +434,8 @@ def _enrolment_problems(*, trainee: TraineeFacts, item: CartItemFacts) -> Iterat
         yield _refuse(
             Code.ALREADY_ENROLLED,
             _(
-                "You are already registered for %(offering)s (%(when)s). To change dates, ask "
-                "the training coordinator to move you to another session."
+                "You are already registered for %(offering)s (%(when)s). To change dates, use "
+                "“Change date” in My trainings."
             )
             % {"offering": item.offering_label, "when": _when(paid)},
         )
@@ -691,3 +697,65 @@ def certificate_only_message(
         "CE is not offered for your license (%(license)s). You will receive a Certificate of "
         "Attendance for every session you attend."
     ) % {"license": profession_short_label(trainee.profession)}
+
+
+def bundle_impossible_dates(
+    *,
+    sessions: Sequence[SessionSpan],
+    prerequisites: Mapping[int, frozenset[int]],
+    labels: Mapping[int, str],
+    trainee: TraineeFacts,
+) -> dict[int, str]:
+    """Session id → why no choice of the other dates can make it acceptable: it starts before
+    every date of a prerequisite that the trainee has not yet met (the prerequisite rule above
+    would refuse it whatever they pick)."""
+    by_offering: dict[int, list[SessionSpan]] = {}
+    for span in (*sessions, *trainee.paid_sessions):
+        by_offering.setdefault(span.offering_id, []).append(span)
+    met = trainee.attended_offering_ids | trainee.waived_offering_ids
+    notes = {}
+    for span in sessions:
+        for required in sorted(prerequisites.get(span.offering_id, frozenset()) - met):
+            candidates = by_offering.get(required, [])
+            if candidates and not any(c.ends_at <= span.starts_at for c in candidates):
+                notes[span.session_id] = _(
+                    "Before every %(required)s date: %(required)s is required first."
+                ) % {"required": labels.get(required, _("the required training"))}
+                break
+    return notes
+
+
+def bundle_date_problems(
+    *,
+    chosen: Sequence[SessionSpan],
+    prerequisites: Mapping[int, frozenset[int]],
+    labels: Mapping[int, str],
+    trainee: TraineeFacts,
+) -> dict[int, str]:
+    """Offering id → why its chosen date cannot follow the date chosen for a prerequisite
+    (which must end before it starts), unless the trainee has met the prerequisite already."""
+    by_offering = {span.offering_id: span for span in chosen}
+    met = trainee.attended_offering_ids | trainee.waived_offering_ids
+    problems = {}
+    for span in chosen:
+        for required in sorted(prerequisites.get(span.offering_id, frozenset()) - met):
+            first = by_offering.get(required)
+            if first is None or first.ends_at <= span.starts_at:
+                continue
+            if any(
+                paid.offering_id == required and paid.ends_at <= span.starts_at
+                for paid in trainee.paid_sessions
+            ):
+                continue
+            problems[span.offering_id] = _(
+                "%(offering)s on %(date)s starts before your %(required)s date (%(required_date)s) "
+                "ends, and %(required)s is required first: choose a later %(offering)s date or an "
+                "earlier %(required)s date."
+            ) % {
+                "offering": labels.get(span.offering_id, ""),
+                "date": format_session_date(span.starts_at),
+                "required": labels.get(required, _("the required training")),
+                "required_date": format_session_date(first.starts_at),
+            }
+            break
+    return problems

@@ -150,6 +150,10 @@ def cart_items(*, trainee) -> list[CartItem]:
     )
 
 
+def cart_has_items(*, trainee) -> bool:
+    return CartItem.objects.filter(trainee=trainee).exists()
+
+
 def item_facts(
     *,
     session: Session,

@@ -23,13 +23,19 @@ from certificates.selectors import trainee_has_ce_certificates
 from . import rules
 from .forms import BundleForm, CheckoutForm, MoveForm, ProfileForm
 from .models import CartItem, Enrolment, Order, WaitlistEntry
-from .selectors import credit_type_facts, profile_of, trainee_facts, trainee_orders
+from .selectors import (
+    cart_has_items,
+    credit_type_facts,
+    profile_of,
+    trainee_facts,
+    trainee_orders,
+)
 from .selectors import my_trainings as my_trainings_of
 from .services import cart as cart_services
 from .services import enrolments as enrolment_services
 from .services import orders as order_services
 from .services import payments, waitlist
-from .services.orders import OrderRefused, OrderStateError
+from .services.orders import OrderRefused, OrderStateError, ProfileRequired
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class CeChoice:
 def my_trainings(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     trainings = my_trainings_of(trainee=request.user, now=now)
+    enrolment_services.enrolments_mark_cancellation(
+        enrolments=[row.enrolment for row in trainings.upcoming], now=now
+    )
     offers = WaitlistEntry.objects.filter(
         trainee=request.user,
         status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED),
@@ -75,7 +84,16 @@ def profile(request: HttpRequest) -> HttpResponse:
         saved.user = request.user
         saved.save()
         messages.success(request, _("Your profile was saved."))
-        return redirect(_safe_next(request) or "registration:cart")
+        # Back where the trainee came from; else to what they have started, never to an
+        # empty cart.
+        return redirect(
+            _safe_next(request)
+            or (
+                "registration:cart"
+                if cart_has_items(trainee=request.user)
+                else "registration:my_trainings"
+            )
+        )
     return render(
         request, "registration/profile.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -210,7 +228,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("Choose a session."))
     session = get_object_or_404(Session.objects.select_related("offering"), pk=session_id)
     try:
-        cart_services.cart_add(trainee=request.user, session=session)
+        cart_services.cart_add(trainee=request.user, session=session, now=timezone.now())
     except cart_services.CartError as error:
         messages.error(request, str(error))
         return redirect(session.offering.get_absolute_url())
@@ -301,6 +319,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         order = order_services.order_place(
             trainee=request.user, payment_method=form.cleaned_data["payment_method"], now=now
         )
+    except ProfileRequired as refused:
+        messages.info(request, refused.message)
+        return redirect(f"{reverse('registration:profile')}?next={reverse('registration:cart')}")
     except OrderRefused as refused:
         messages.error(request, refused.message)
         return redirect("registration:cart")
@@ -459,7 +480,13 @@ def enrolment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("registration:my_trainings")
     quote = enrolment_services.enrolment_refund_quote(enrolment=enrolment, now=now)
     return render(
-        request, "registration/enrolment_cancel.html", {"enrolment": enrolment, "refund": quote}
+        request,
+        "registration/enrolment_cancel.html",
+        {
+            "enrolment": enrolment,
+            "refund": quote,
+            "can_move": bool(enrolment_services.transfer_targets(enrolment=enrolment, now=now)),
+        },
     )
 
 
@@ -567,13 +594,22 @@ def waitlist_take(request: HttpRequest, token: str) -> HttpResponse:
 def bundle_choose(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     bundle = catalog_selectors.bundle_detail(slug=slug, now=now)
-    form = BundleForm(request.POST or None, bundle=bundle)
+    form = BundleForm(
+        request.POST or None,
+        bundle=bundle,
+        notes=cart_services.bundle_date_notes(trainee=request.user, bundle=bundle, now=now),
+    )
     if request.method == "POST" and form.is_valid():
         sessions = list(
             Session.objects.select_related("offering").filter(pk__in=form.chosen_session_ids())
         )
         try:
-            cart_services.cart_choose_bundle(trainee=request.user, bundle=bundle, sessions=sessions)
+            cart_services.cart_choose_bundle(
+                trainee=request.user, bundle=bundle, sessions=sessions, now=now
+            )
+        except cart_services.BundleDatesRefused as refused:
+            for offering_id, problem in refused.problems.items():
+                form.add_error(f"offering_{offering_id}", problem)
         except cart_services.CartError as error:
             form.add_error(None, str(error))
         else:

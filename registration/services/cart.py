@@ -8,19 +8,93 @@ from django.utils.translation import gettext as _
 from catalog.models import Bundle, CreditType, Session
 
 from ..models import CartItem
-from ..rules import ce_options
-from ..selectors import credit_type_facts, trainee_facts
+from ..rules import (
+    SessionSpan,
+    bundle_date_problems,
+    bundle_impossible_dates,
+    ce_options,
+    session_refusals,
+)
+from ..selectors import (
+    credit_type_facts,
+    held_offers,
+    item_facts,
+    session_seats_taken,
+    trainee_facts,
+)
 
 
 class CartError(Exception):
     pass
 
 
-def cart_add(*, trainee, session: Session) -> CartItem:
+class BundleDatesRefused(CartError):
+    """Some chosen dates come before the date chosen for their prerequisite; `problems` says
+    why, by offering id."""
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problems.values()))
+
+
+def _span(session: Session) -> SessionSpan:
+    return SessionSpan(
+        offering_id=session.offering_id,
+        session_id=session.pk,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+    )
+
+
+def _prerequisites(bundle: Bundle) -> tuple[dict[int, frozenset[int]], dict[int, str]]:
+    """The prerequisites of the bundle's offerings that are in the bundle, and their labels."""
+    offerings = list(bundle.offerings.all())
+    inside = {o.pk for o in offerings}
+    prerequisites = {
+        o.pk: frozenset(p.pk for p in o.prerequisites.all() if p.pk in inside) for o in offerings
+    }
+    return prerequisites, {o.pk: str(o.label) for o in offerings}
+
+
+def bundle_date_notes(*, trainee, bundle: Bundle, now: datetime) -> dict[int, str]:
+    """Session id → why that date of the bundle can never be chosen (it starts before every
+    date of a prerequisite), for the chooser to mark it."""
+    prerequisites, labels = _prerequisites(bundle)
+    return bundle_impossible_dates(
+        sessions=[
+            _span(s)
+            for o in bundle.offerings.all()
+            for s in o.upcoming_sessions
+            if s.starts_at and s.ends_at
+        ],
+        prerequisites=prerequisites,
+        labels=labels,
+        trainee=trainee_facts(trainee=trainee, now=now),
+    )
+
+
+def cart_add(*, trainee, session: Session, now: datetime) -> CartItem:
     """Add a session, replacing another date of the same offering if there was one (a date
-    changed within a bundle stays in the bundle)."""
+    changed within a bundle stays in the bundle).
+
+    A session nobody can take now (full, started, cancelled, closed) is refused with the
+    reason; what depends on the rest of the cart (prerequisites, clashes) is shown in the cart.
+    """
     if not session.offering.is_published or session.status == Session.Status.TBA:
         raise CartError(_("This session cannot be registered for."))
+    refusals = session_refusals(
+        item=item_facts(
+            session=session,
+            seats_taken=session_seats_taken(session_id=session.pk, now=now),
+            credit_type=None,
+            ce_notice_acknowledged=False,
+            holds_seat=session.pk in held_offers(trainee=trainee, now=now),
+            module_offering_ids={},
+        ),
+        now=now,
+    )
+    if refusals:
+        raise CartError(refusals[0].message)
     item, _created = CartItem.objects.update_or_create(
         trainee=trainee,
         offering=session.offering,
@@ -92,10 +166,13 @@ def cart_set_ce_everywhere(
     ).update(credit_type=credit_type, ce_notice_acknowledged=notice_acknowledged)
 
 
-def cart_choose_bundle(*, trainee, bundle: Bundle, sessions: list[Session]) -> list[CartItem]:
+def cart_choose_bundle(
+    *, trainee, bundle: Bundle, sessions: list[Session], now: datetime
+) -> list[CartItem]:
     """Put a bundle in the cart: one chosen session per offering of the bundle.
 
-    Every bundle offering must have exactly one session of its own; otherwise nothing changes.
+    Every bundle offering must have exactly one session of its own, each after the date chosen
+    for its prerequisites; otherwise nothing changes.
     """
     offerings = {o.pk: o for o in bundle.offerings.all()}
     chosen = {}
@@ -116,6 +193,15 @@ def cart_choose_bundle(*, trainee, bundle: Bundle, sessions: list[Session]) -> l
         raise CartError(
             _("Choose a date for %(modules)s.") % {"modules": ", ".join(str(m) for m in missing)}
         )
+    prerequisites, labels = _prerequisites(bundle)
+    problems = bundle_date_problems(
+        chosen=[_span(s) for s in chosen.values() if s.starts_at and s.ends_at],
+        prerequisites=prerequisites,
+        labels=labels,
+        trainee=trainee_facts(trainee=trainee, now=now),
+    )
+    if problems:
+        raise BundleDatesRefused(problems)
     with transaction.atomic():
         items = []
         for offering_id, session in chosen.items():

@@ -227,11 +227,11 @@ def _greeting_name(email: OutboundEmail, order) -> str:
 def _from_template(email: OutboundEmail) -> EmailMessage:
     """The email of one of registration's kinds: templates/registration/emails/<kind>.txt
     (first line the subject) and .html (see email_render); an order confirmation carries an
-    .ics per session."""
-    from catalog.ics import sessions_calendar
+    .ics per registration, a move or a cancellation the updated one."""
     from catalog.models import SiteSettings
 
     from ..selectors import order_for_email
+    from .calendar_entries import registration_ics, registration_ics_name
 
     order = order_for_email(order_id=email.order_id) if email.order_id else None
     site = SiteSettings.current()
@@ -263,26 +263,29 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
     )
     if email.roster_message_id and site.coordinator_email:
         message.reply_to = [site.coordinator_email]
-    sessions = []
+    # Each registration's calendar entry: sent when it is confirmed, updated when it moves,
+    # removed when it is cancelled (one UID for its life, see calendar_entries).
+    enrolments = []
     if email.kind == "order_confirmation" and order is not None:
-        sessions = [
-            enrolment.session
+        enrolments = [
+            enrolment
             for line in order.lines.all()
             for enrolment in line.enrolments.all()
             if enrolment.status == Enrolment.Status.CONFIRMED and enrolment.session.is_dated
         ]
-    elif email.kind == "enrolment_moved" and email.enrolment is not None:
-        sessions = [email.enrolment.session]
-    for session in sessions:
-        ics = sessions_calendar(
-            [session],
-            base_url=settings.SITE_URL,
-            name=session.offering.display_title,
-            now=timezone.now(),
-            zoom_url=session.zoom_url,
+    elif (
+        email.kind in ("enrolment_moved", "enrolment_cancelled")
+        and email.enrolment is not None
+        and email.enrolment.session.is_dated
+    ):
+        enrolments = [email.enrolment]
+    cancelled = email.kind == "enrolment_cancelled"
+    for enrolment in enrolments:
+        message.attach(
+            registration_ics_name(enrolment),
+            registration_ics(enrolment=enrolment, now=timezone.now(), cancelled=cancelled),
+            "text/calendar",
         )
-        day = timezone.localtime(session.starts_at).date().isoformat()
-        message.attach(f"{session.offering.slug}-{day}.ics", ics, "text/calendar")
     return message
 
 

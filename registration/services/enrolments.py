@@ -1,7 +1,8 @@
 """A trainee's own changes to a paid enrolment: cancel within the policy, or move to another
 date of the same offering."""
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -44,6 +45,22 @@ def enrolment_refund_quote(*, enrolment: Enrolment, now: datetime) -> RefundQuot
         deadline_days=SiteSettings.current().refund_deadline_days,
         session_cancelled_by_center=enrolment.session.status == Session.Status.CANCELLED,
     )
+
+
+def cancellation_closes_at(*, session: Session) -> datetime | None:
+    """When trainees can no longer cancel a registration for this session themselves."""
+    if session.starts_at is None:
+        return None
+    return session.starts_at - timedelta(days=SiteSettings.current().refund_deadline_days)
+
+
+def enrolments_mark_cancellation(*, enrolments: Iterable[Enrolment], now: datetime) -> None:
+    """Sets `cancellation_closes_at` and `can_cancel` (by the trainee, now) on each, for the
+    pages that list them."""
+    for enrolment in enrolments:
+        closes_at = cancellation_closes_at(session=enrolment.session)
+        enrolment.cancellation_closes_at = closes_at
+        enrolment.can_cancel = closes_at is not None and now <= closes_at
 
 
 def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = False) -> int:

@@ -21,6 +21,7 @@ from ..selectors import (
     held_offers,
     item_facts,
     module_offering_ids,
+    profile_of,
     seats_taken_by_session,
     trainee_facts,
 )
@@ -51,6 +52,19 @@ class OrderRefused(Exception):
         return _("Some items in your cart cannot be registered yet: %(reasons)s") % {
             "reasons": " ".join(reasons)
         }
+
+
+class ProfileRequired(OrderRefused):
+    """Every registration earns a certificate, which carries the trainee's legal name and
+    license: they are asked for before payment, not after the training."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            message=_(
+                "Before you pay: your certificates need your legal name and license (type, "
+                "number and issuing state). Complete your profile, then place your order."
+            )
+        )
 
 
 class OrderStateError(Exception):
@@ -160,6 +174,9 @@ def order_place(*, trainee, payment_method: str, now: datetime) -> Order:
         items = cart_items(trainee=trainee)
         if not items:
             raise OrderRefused(message=_("Your cart is empty."))
+        profile = profile_of(trainee)
+        if profile is None or not profile.is_complete:
+            raise ProfileRequired()
         sessions = sessions_lock(item.session_id for item in items)
         seats_left = seats_left_locked(sessions, now=now)
         check, priced, bundle = _evaluate(

@@ -43,3 +43,38 @@
     });
   });
 })();
+
+(function () {
+  "use strict";
+  // The full-training chooser: once a prerequisite's date is picked, dates that would start
+  // before it ends are disabled and say why (the server refuses them too, next to the field).
+  var form = document.querySelector("[data-bundle-chooser]");
+  if (!form) return;
+  var template = form.getAttribute("data-note-before");
+  function group(offeringId) {
+    return form.querySelector("fieldset[data-offering='" + offeringId + "']");
+  }
+  function update() {
+    form.querySelectorAll("fieldset[data-requires]").forEach(function (fieldset) {
+      var requires = fieldset.getAttribute("data-requires").split(" ").filter(Boolean);
+      fieldset.querySelectorAll("input[type='radio']").forEach(function (input) {
+        if (input.hasAttribute("data-never")) return;
+        var reason = "";
+        requires.forEach(function (offeringId) {
+          var required = group(offeringId);
+          var first = required && required.querySelector("input:checked");
+          if (reason || !first) return;
+          if (Date.parse(first.getAttribute("data-ends")) > Date.parse(input.getAttribute("data-starts"))) {
+            reason = template.split("{required}").join(required.getAttribute("data-label"))
+              .split("{date}").join(first.getAttribute("data-day"));
+          }
+        });
+        input.disabled = Boolean(reason);
+        if (reason && input.checked) input.checked = false;
+        document.getElementById(input.id + "_note").textContent = reason;
+      });
+    });
+  }
+  form.addEventListener("change", update);
+  update();
+})();

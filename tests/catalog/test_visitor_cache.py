@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog.middleware import VisitorPageCache
 from catalog.models import Offering, Session
+from registration.models import TraineeProfile
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from tests.browser import Browser
@@ -91,7 +92,10 @@ def test_a_seat_taken_shows_at_once(visitor):
     left = f"{session.capacity - 1} of {session.capacity}"
     assert left not in visitor.get("/trainings/module-1/").content.decode()
     trainee = UserFactory()
-    cart_add(trainee=trainee, session=session)
+    TraineeProfile.objects.create(
+        user=trainee, legal_name="Alex Rivera", profession="other"
+    )  # orders need the name certificates carry
+    cart_add(trainee=trainee, session=session, now=timezone.now())
     order_place(trainee=trainee, payment_method="offline", now=timezone.now())
     assert left in visitor.get("/trainings/module-1/").content.decode()
 

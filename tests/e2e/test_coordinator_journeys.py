@@ -66,7 +66,7 @@ def make_trainee(legal_name: str, *, profession: str = "psychologist"):
 
 def paid_with_apa_ce(trainee, session) -> Order:
     """The trainee bought the session with APA CE credit, paid offline earlier."""
-    item = cart_add(trainee=trainee, session=session)
+    item = cart_add(trainee=trainee, session=session, now=timezone.now())
     cart_set_ce(
         trainee=trainee,
         item_id=item.pk,

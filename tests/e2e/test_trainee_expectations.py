@@ -121,6 +121,7 @@ def test_the_cart_states_the_refund_policy_and_adds_ce_to_every_module_at_once(l
         trainee=user,
         bundle=session_of("module-1", 6).offering.bundles.get(),
         sessions=list(Session.objects.filter(pk__in=bundle_choice().values())),
+        now=timezone.now(),
     )
     signed_in(page, live_server, user)
     page.goto(f"{live_server.url}/cart/")
@@ -295,6 +296,7 @@ def test_without_javascript_ce_for_every_module_and_the_offer_link_work(
         trainee=user,
         bundle=session_of("module-1", 6).offering.bundles.get(),
         sessions=list(Session.objects.filter(pk__in=bundle_choice().values())),
+        now=timezone.now(),
     )
     page.goto(f"{live_server.url}/accounts/login/")
     sign_in(page, user.email, scripted=False)

@@ -155,8 +155,8 @@ def test_new_lmft_signs_up_and_pays_for_modules_1_and_2_with_apa_ce(
     page.get_by_label("License number").fill("LMFT 123456")
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_role("status")).to_have_text("Your profile was saved.")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
-    audit(page, "empty cart")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My trainings")
+    audit(page, "my trainings after the profile")
 
     open_offering(page, "module-1")
     module_1 = register(page, "module-1", 6)

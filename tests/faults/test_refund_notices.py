@@ -71,7 +71,7 @@ def test_trainees_are_told_of_a_coordinators_refund_and_of_an_automatic_one(
         late_order = register(trainee, capture, last_seat)
         before_season.move_to(late_order.expires_at + timedelta(minutes=1))
         early = make_trainee()
-        cart_add(trainee=early, session=last_seat)
+        cart_add(trainee=early, session=last_seat, now=timezone.now())
         order_place(trainee=early, payment_method="offline", now=timezone.now())
         pay(trainee, fake_stripe, capture, late_order)
         assert late_order.status == "expired" and late_order.refunded_cents == 35000

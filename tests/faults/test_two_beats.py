@@ -74,7 +74,7 @@ def test_every_periodic_task_run_twice_at_once_does_its_work_once(
     june.save(update_fields=["capacity"])
     for _ in range(ORDERS):
         trainee = make_trainee()
-        cart_add(trainee=trainee, session=june)
+        cart_add(trainee=trainee, session=june, now=now)
         order_place(trainee=trainee, payment_method=Order.Method.STRIPE, now=now)
     waiting = WaitlistEntry.objects.create(trainee=make_trainee(), session=june)
     # Participants of a session that ended yesterday.

@@ -137,7 +137,7 @@ def paid_order(trainee, *sessions: Session, method: str = "offline") -> Order:
     from registration.services.orders import order_mark_paid_offline, order_place
 
     for session in sessions:
-        cart_add(trainee=trainee, session=session)
+        cart_add(trainee=trainee, session=session, now=timezone.now())
     order = order_place(trainee=trainee, payment_method=method, now=timezone.now())
     return order_mark_paid_offline(order=order, by=None, now=timezone.now())
 

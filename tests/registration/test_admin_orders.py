@@ -47,7 +47,7 @@ def run_action(client, action: str, *objects, model: str = "order", **data):
 
 def pending_order(trainee, *sessions, method: str = "offline") -> Order:
     for session in sessions:
-        cart_add(trainee=trainee, session=session)
+        cart_add(trainee=trainee, session=session, now=timezone.now())
     return order_place(trainee=trainee, payment_method=method, now=timezone.now())
 
 

@@ -288,7 +288,7 @@ def test_payment_after_the_hold_expired_and_the_seat_was_taken_is_refunded_not_o
     client.force_login(late)
     order = register(client, django_capture_on_commit_callbacks, last_seat)
     before_season.move_to(order.expires_at + timedelta(minutes=1))
-    cart_add(trainee=early, session=last_seat)
+    cart_add(trainee=early, session=last_seat, now=timezone.now())
     order_place(trainee=early, payment_method="offline", now=timezone.now())
 
     pay(client, fake_stripe, django_capture_on_commit_callbacks, order)

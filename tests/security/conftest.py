@@ -107,7 +107,7 @@ def world(catalog, before_season, settings, tmp_path) -> World:
     now = timezone.now()
     owner = make_user(legal_name="Olivia Owner")
     order = paid_order(owner, session_of("module-1", 6))
-    cart_add(trainee=owner, session=session_of("module-2", 7))
+    cart_add(trainee=owner, session=session_of("module-2", 7), now=now)
     past = EnrolmentFactory(
         trainee=owner,
         session=SessionFactory(

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -302,7 +303,9 @@ def fuzz_client(world):
 def _keep_something_to_act_on(world: World, name: str) -> bool:
     """Valid examples use the cart up by ordering it: put an item back; True if it did."""
     if name == "checkout" and not CartItem.objects.filter(trainee=world.owner).exists():
-        world.cart_item = cart_add(trainee=world.owner, session=session_of("module-2", 7))
+        world.cart_item = cart_add(
+            trainee=world.owner, session=session_of("module-2", 7), now=timezone.now()
+        )
         return True
     return False
 
