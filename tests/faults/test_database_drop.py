@@ -192,7 +192,7 @@ def test_a_connection_dropped_outside_a_transaction_is_replaced_for_the_next_req
 
     trainee = make_trainee()
     client.force_login(trainee)
-    drop_the_connection_before(monkeypatch, views, "trainee_orders")
+    drop_the_connection_before(monkeypatch, views, "my_trainings_of")
 
     assert client.get("/my/").status_code == 503
     again = client.get("/my/")
