@@ -21,7 +21,9 @@ import time
 
 import redis
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
 VERSION_KEY = "catalog:version"
 CHANNEL = "catalog:version-changed"  # under the cache's key prefix
@@ -121,21 +123,32 @@ class _Follower:
             self._subscribe_at = time.monotonic() + RESUBSCRIBE_SECONDS
 
 
-_current: tuple[tuple, _Follower] | None = None
+_NOT_YET = object()
+_current = _NOT_YET  # this process's _Follower, or None when the cache has no pub/sub
 
 
 def _follower() -> _Follower | None:
-    """This process's follower of the cache's version, or None when the cache has no
-    pub/sub."""
     global _current
-    if not hasattr(cache, "subscribe"):
-        return None
-    # Per process: a gunicorn worker forked from a master that had one opens its own. Per
-    # cache (tests give each test its own key prefix): a follower replaced is closed.
-    key = (os.getpid(), cache._location, cache.make_key(CHANNEL))
-    current = _current
-    if current is None or current[0] != key:
-        if current is not None and current[0][0] == key[0]:
-            current[1].close()
-        current = _current = (key, _Follower())
-    return current[1]
+    follower = _current
+    if follower is _NOT_YET:
+        follower = _current = _Follower() if hasattr(cache, "subscribe") else None
+    return follower
+
+
+def _forget() -> None:
+    global _current
+    _current = _NOT_YET
+
+
+# A gunicorn worker forked from a master that had a follower opens its own connection.
+os.register_at_fork(after_in_child=_forget)
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    # Tests give each test its own cache key prefix; a server never changes it.
+    if setting == "CACHES":
+        follower = _current
+        _forget()
+        if isinstance(follower, _Follower):
+            follower.close()
