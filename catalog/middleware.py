@@ -8,10 +8,10 @@ request, opening a session or running a middleware:
 - only GETs without a query string, without a session or messages cookie, to a URL whose
   view is marked `cached_for_visitors`, on an allowed host (and over HTTPS when the site
   redirects to it); everything else goes to Django untouched;
-- one cache round trip per request: the catalog version (catalog/cache.py) and the page
-  are read together, or only the version when this process holds the page already (its
-  local copy lives LOCAL_SECONDS at most); a page stored under an older version is never
-  served, so a catalog edit or a seat taken shows on the next request in every process;
+- a page is served only under the current catalog version (catalog/cache.py: with Redis,
+  each process follows it by pub/sub, without a round trip per request), so a catalog edit
+  or a seat taken shows on the next request in every process; the page comes from this
+  process's own copy (kept LOCAL_SECONDS at most) or else from the cache;
 - only a response Django marked cacheable (an anonymous 200 that set no cookie) is kept;
 - each page carries an ETag and `Cache-Control: no-cache`: a browser revalidates and
   gets a 304 while the page is unchanged;
@@ -38,7 +38,7 @@ from django.http import HttpRequest, HttpResponse, parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 
-from .cache import VERSION_KEY, catalog_version
+from .cache import catalog_version
 
 # How long a process keeps its own copy of a page; each use still checks the version.
 LOCAL_SECONDS = 5.0
@@ -203,19 +203,13 @@ class VisitorPageCache:
 
     def _lookup(self, path: str) -> tuple[Page | None, int | None]:
         """The current page for PATH if one is kept, and the current version."""
-        key = page_key(path)
-        local = self._local.get(path)
-        if local is not None and local[0] > time.monotonic():
-            version = cache.get(VERSION_KEY)
-            if version is not None and version == local[1].version:
-                return local[1], version
-            page = cache.get(key) if version is not None else None
-        else:
-            found = cache.get_many([VERSION_KEY, key])
-            version = found.get(VERSION_KEY)
-            page = found.get(key)
+        version = catalog_version()
         if version is None:
-            version = catalog_version()
+            return None, None
+        local = self._local.get(path)
+        if local is not None and local[0] > time.monotonic() and local[1].version == version:
+            return local[1], version
+        page = cache.get(page_key(path))
         if page is None or page.version != version:
             return None, version
         self._keep(path, page)

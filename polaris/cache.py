@@ -141,3 +141,32 @@ class RedisCache(DjangoRedisCache):
 
     def clear(self):
         return self._unkeyed("clear", False)
+
+    # Pub/sub (catalog.cache follows the catalog's version this way): the channel is named
+    # under this cache's key prefix, like a key.
+
+    def publish(self, channel: str, message) -> None:
+        """PUBLISH to CHANNEL, or nothing while Redis is unreachable."""
+        if self._is_down():
+            return
+        try:
+            self._cache.get_client(write=True).publish(self.make_key(channel), message)
+        except _UNREACHABLE as error:
+            self._went_down("publish", error)
+
+    def subscribe(self, channel: str):
+        """A new pub/sub connection subscribed to CHANNEL, the subscription confirmed by
+        Redis; None while Redis is unreachable."""
+        if self._is_down():
+            return None
+        pubsub = self._cache.get_client().pubsub()
+        try:
+            pubsub.subscribe(self.make_key(channel))
+            confirmed = pubsub.get_message(timeout=_SOCKET_OPTIONS["socket_timeout"])
+            if confirmed is None or confirmed["type"] != "subscribe":
+                raise redis.exceptions.TimeoutError("no subscription confirmed")
+        except _UNREACHABLE as error:
+            pubsub.close()
+            self._went_down("subscribe", error)
+            return None
+        return pubsub
