@@ -3,7 +3,7 @@
 Production settings (DEBUG off, PostgreSQL with persistent connections) on a scratch
 database loaded with the seed catalog, served by gunicorn with sync workers, in two
 configurations: the production one (REDIS_URL set: Redis cache) and the embedded default
-(no REDIS_URL: local-memory cache, SQLite). In each, wrk loads, in interleaved rounds so
+(no REDIS_URL: the cache in files under var/, SQLite). In each, wrk loads, in interleaved rounds so
 that drift hits every URL alike:
 
 - a bare Django view: no middleware, no template, under the same gunicorn (bench/bare.py);
@@ -48,7 +48,7 @@ PAGES = (
 )
 CONFIGS = {
     "redis": "production: REDIS_URL set (Redis cache), PostgreSQL",
-    "embedded": "embedded default: no REDIS_URL (local-memory cache), SQLite",
+    "embedded": "embedded default: no REDIS_URL (cache in files under var/), SQLite",
 }
 
 

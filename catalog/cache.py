@@ -10,6 +10,9 @@ every process's subscriber socket before the writer's response is sent, and a re
 polls that socket (a syscall, no round trip). The version is still read from Redis after
 each (re)subscription, at least once a second, and on every request while the subscriber
 connection is broken (resubscribing at most every few seconds).
+
+With the embedded default's cache in files, a process re-reads the version only when its
+file was replaced (one stat per request).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import threading
 import time
 
 import redis
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
@@ -123,15 +127,50 @@ class _Follower:
             self._subscribe_at = time.monotonic() + RESUBSCRIBE_SECONDS
 
 
+class _FileFollower:
+    """The embedded default's copy of the version (the cache in files under var/, shared by
+    the web and worker processes): re-read only when the version's file was replaced, which
+    every write does (a new file renamed over the old), so a stat replaces a read."""
+
+    def __init__(self, path: str) -> None:
+        self._lock = threading.Lock()
+        self._path = path
+        self._seen: tuple[int, int, int] | None = None
+        self._version: int | None = None
+
+    def version(self) -> int | None:
+        with self._lock:
+            try:
+                stat = os.stat(self._path)
+            except OSError:
+                seen = None
+            else:
+                seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if seen is None or seen != self._seen or self._version is None:
+                # Stat first, then read: a write in between is seen by the next request.
+                self._version = _read_version()
+                self._seen = seen
+            return self._version
+
+    def close(self) -> None:
+        pass
+
+
 _NOT_YET = object()
-_current = _NOT_YET  # this process's _Follower, or None when the cache has no pub/sub
+_current = _NOT_YET  # this process's follower, or None when the cache has neither
 
 
-def _follower() -> _Follower | None:
+def _follower() -> _Follower | _FileFollower | None:
     global _current
     follower = _current
     if follower is _NOT_YET:
-        follower = _current = _Follower() if hasattr(cache, "subscribe") else None
+        if hasattr(cache, "subscribe"):
+            follower = _Follower()
+        elif isinstance(caches["default"], FileBasedCache):
+            follower = _FileFollower(caches["default"]._key_to_file(VERSION_KEY))
+        else:
+            follower = None
+        _current = follower
     return follower
 
 
@@ -150,5 +189,5 @@ def _settings_changed(*, setting: str, **kwargs) -> None:
     if setting == "CACHES":
         follower = _current
         _forget()
-        if isinstance(follower, _Follower):
+        if follower is not None and follower is not _NOT_YET:
             follower.close()
