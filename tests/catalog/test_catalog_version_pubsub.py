@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog import cache as catalog_cache
 from catalog.models import Offering, Session
+from registration.models import TraineeProfile
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from tests.browser import Browser
@@ -125,7 +126,10 @@ def test_a_seat_taken_shows_at_once_from_the_message(redis_commands):
     assert left not in visitor.get("/trainings/module-1/").content.decode()
     redis_commands.clear()
     trainee = UserFactory()
-    cart_add(trainee=trainee, session=session)
+    TraineeProfile.objects.create(
+        user=trainee, legal_name="Alex Rivera", profession="other"
+    )  # orders need the name certificates carry
+    cart_add(trainee=trainee, session=session, now=timezone.now())
     order_place(trainee=trainee, payment_method="offline", now=timezone.now())
     assert left in visitor.get("/trainings/module-1/").content.decode()
     assert reads_of_the_version(redis_commands) == []
