@@ -310,7 +310,7 @@ def certificates_issue(
                 "session__offering",
                 "credit_type",
                 "trainee__trainee_profile",
-                "order_line",
+                "order_line__order",  # the order's audit log records the issuing
                 "evaluation",
             )
             .filter(pk__in=list(enrolment_ids))
@@ -411,7 +411,9 @@ def certificates_issue_for_enrolment(
 def _lock(certificate: Certificate) -> Certificate:
     return (
         Certificate.objects.select_for_update(of=("self",))
-        .select_related("enrolment__order_line", "enrolment__session__offering", "credit_type")
+        .select_related(
+            "enrolment__order_line__order", "enrolment__session__offering", "credit_type"
+        )
         .get(pk=certificate.pk)
     )
 

@@ -26,6 +26,7 @@ from registration.models import Enrolment, TraineeProfile
 from registration.services.attendance import attendance_mark
 from registration.tasks import email_send
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.processes import process_group_stop
 from tests.registration.flows import session_of
 
 from .conftest import AFTER, pdf_text, submit_evaluation
@@ -81,13 +82,7 @@ class Worker:
         return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        process_group_stop(self.process)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

@@ -11,7 +11,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -41,6 +40,7 @@ from tests.certificates.conftest import free_port
 from tests.certificates.test_admin_certificates import after_session, roster_action  # noqa: F401
 from tests.certificates.test_worker import database_url
 from tests.faults.test_redis_down import app_on_private_redis, private_redis  # noqa: F401
+from tests.processes import gunicorn_command, process_group_stop
 from tests.registration.flows import register, session_of, text
 from tests.registration.test_roster import enrol, trainee
 
@@ -106,19 +106,7 @@ class Site:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "polaris.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-                "--graceful-timeout",
-                "5",
-            ],
+            gunicorn_command(self.port),
             cwd=settings.BASE_DIR,
             env=env,
             stdout=log.open("ab"),
@@ -138,13 +126,7 @@ class Site:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        process_group_stop(self.process)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

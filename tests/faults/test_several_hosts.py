@@ -12,7 +12,6 @@ import io
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from registration.roles import COORDINATOR
 from tests.certificates.conftest import free_port, pdf_text, png_image, submit_evaluation
 from tests.certificates.test_worker import database_url
 from tests.factories import StaffFactory, UserFactory, totp_code
+from tests.processes import gunicorn_command, process_group_stop
 from tests.registration.flows import text
 
 pytestmark = [
@@ -206,13 +206,7 @@ class Host:
         return [str(p.relative_to(self.media)) for p in self.media.rglob("*") if p.is_file()]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        process_group_stop(self.process)
 
     def output(self) -> str:
         return f"--- {self.name}\n" + self.log.read_text(errors="replace")[-4000:]
@@ -225,19 +219,7 @@ class WebHost(Host):
         super().__init__(
             name,
             root,
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "polaris.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-                "--graceful-timeout",
-                "5",
-            ],
+            gunicorn_command(self.port),
             env,
         )
         deadline = time.monotonic() + START_SECONDS
