@@ -3,12 +3,8 @@ credit types; bundles; the center's settings (superusers only)."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-
-from registration.selectors import session_seats_taken
 
 from . import selectors
 from .formatting import format_cents
@@ -70,7 +66,7 @@ class SessionForm(forms.ModelForm):
             self.add_error("ends_at", _("A session must end after it starts."))
         capacity = data.get("capacity")
         if self.instance.pk and capacity is not None:
-            taken = session_seats_taken(session_id=self.instance.pk, now=timezone.now())
+            taken = Session.objects.seats_taken(session_id=self.instance.pk, now=timezone.now())
             if capacity < taken:
                 self.add_error(
                     "capacity",
@@ -142,17 +138,10 @@ class WhenFilter(admin.SimpleListFilter):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
+    """The sessions list; registration extends it with each roster's figures."""
+
     form = SessionForm
-    list_display = (
-        "offering_and_date",
-        "status",
-        "seats",
-        "held",
-        "waitlist",
-        "attendance",
-        "certificates",
-        "roster",
-    )
+    list_display = ("offering_and_date", "status", "seats")
     list_filter = (WhenFilter, "offering__delivery", "status", "offering")
     list_select_related = ("offering",)
     search_fields = ("offering__title", "offering__slug", "location")
@@ -161,42 +150,15 @@ class SessionAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        from registration.selectors import sessions_with_roster_counts
-
-        return sessions_with_roster_counts(super().get_queryset(request), now=timezone.now())
+        return super().get_queryset(request).with_seats_taken(timezone.now())
 
     @admin.display(description=_("offering and date (PT)"), ordering="starts_at")
     def offering_and_date(self, session: Session) -> str:
         return f"{session.offering.label} · {session.when}"
 
-    @admin.display(description=_("seats taken / capacity"), ordering="seats_confirmed")
+    @admin.display(description=_("seats taken / capacity"), ordering="seats_taken")
     def seats(self, session: Session) -> str:
-        return f"{session.seats_confirmed} / {session.capacity}"
-
-    @admin.display(description=_("held"), ordering="seats_held")
-    def held(self, session: Session) -> int:
-        return session.seats_held
-
-    @admin.display(description=_("waitlist"), ordering="waitlist_length")
-    def waitlist(self, session: Session) -> int:
-        return session.waitlist_length
-
-    @admin.display(description=_("attendance marked"))
-    def attendance(self, session: Session) -> str:
-        if not session.seats_confirmed:
-            return "—"
-        return f"{session.attendance_marked} / {session.seats_confirmed}"
-
-    @admin.display(description=_("certificates issued"), ordering="certificates_issued")
-    def certificates(self, session: Session) -> int:
-        return session.certificates_issued
-
-    @admin.display(description=_("roster"))
-    def roster(self, session: Session) -> str:
-        url = reverse("admin:registration_rosterentry_changelist")
-        return format_html(
-            '<a href="{}?session__id__exact={}">{}</a>', url, session.pk, _("Roster")
-        )
+        return f"{session.seats_taken} / {session.capacity}"
 
 
 @admin.register(Instructor)

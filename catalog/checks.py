@@ -11,14 +11,14 @@ from django.core.checks import Warning
 from django.db import DatabaseError, connection
 from django.utils.translation import gettext as _
 
+from .certificate_items import items_missing_text
+from .models import CreditType
+from .selectors import credit_type_missing_items
+
 CREDIT_TYPE_INCOMPLETE = "catalog.W001"
 
 
 def check_credit_types(app_configs=None, **kwargs) -> list[Warning]:
-    from .certificate_items import items_missing_text
-    from .models import CreditType
-    from .selectors import credit_type_missing_items
-
     # A process that runs the checks at start (Celery's worker does) keeps no connection
     # open for them.
     was_connected = connection.connection is not None

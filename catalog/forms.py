@@ -3,7 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .certificate_items import CertificateItem
 from .models import Offering
+from .professions import Profession
 
 
 class CalendarFilterForm(forms.Form):
@@ -61,8 +63,6 @@ class ProfessionsField(forms.TypedMultipleChoiceField):
     """A JSON list of profession codes, edited as checkboxes."""
 
     def __init__(self, **kwargs):
-        from .professions import Profession
-
         for key in ("max_length", "encoder", "decoder", "empty_value"):
             kwargs.pop(key, None)
         kwargs["choices"] = Profession.choices
@@ -78,8 +78,6 @@ class CertificateItemsField(forms.TypedMultipleChoiceField):
     """A credit type's required certificate items (a JSON list of codes), as checkboxes."""
 
     def __init__(self, **kwargs):
-        from .certificate_items import CertificateItem
-
         for key in ("max_length", "encoder", "decoder", "empty_value"):
             kwargs.pop(key, None)
         kwargs["choices"] = CertificateItem.choices

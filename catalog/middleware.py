@@ -1,9 +1,9 @@
 """Catalog pages for visitors without a session, served before Django's middleware runs.
 
 Every anonymous visitor gets the same bytes for a catalog page, so `VisitorPageCache`
-(wrapped around the WSGI application in polaris/wsgi.py) keeps the whole response as
-Django sent it (status, headers, CSP and all, body) and serves it again without building a
-request, opening a session or running a middleware:
+(wrapped around the WSGI application by polaris/wsgi.py, as settings.WSGI_MIDDLEWARE says)
+keeps the whole response as Django sent it (status, headers, CSP and all, body) and serves
+it again without building a request, opening a session or running a middleware:
 
 - only GETs without a query string, without a session or messages cookie, to a URL whose
   view is marked `cached_for_visitors`, on an allowed host (and over HTTPS when the site

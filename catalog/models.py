@@ -3,11 +3,12 @@
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .certificate_items import CertificateItem, default_items
+from .formatting import format_session_when
 from .images import CertificateImageField
 from .professions import MEDICAL_PROVIDERS, profession_labels
 
@@ -346,6 +347,34 @@ class OfferingCredit(models.Model):
         return f"{self.credit_type}: {self.credits}"
 
 
+# A seat is taken by what registration records against a session (the `enrolments` that
+# point at it): confirmed, or held until the hold expires. Registration's enrolment statuses
+# take these values, so the catalog counts seats without importing registration.
+SEAT_CONFIRMED = "confirmed"
+SEAT_HELD = "held"
+
+
+def seats_taken_q(now, prefix: str = "enrolments__") -> Q:
+    """The enrolments that occupy a seat at `now`; `prefix=""` filters enrolments directly."""
+    return Q(**{f"{prefix}status": SEAT_CONFIRMED}) | Q(
+        **{f"{prefix}status": SEAT_HELD, f"{prefix}hold_expires_at__gt": now}
+    )
+
+
+class SessionQuerySet(models.QuerySet):
+    def with_seats_taken(self, now) -> "SessionQuerySet":
+        """Each session's `seats_taken` at `now` (what `Session.seats_left` reads)."""
+        return self.annotate(seats_taken=Count("enrolments", filter=seats_taken_q(now)))
+
+    def seats_taken(self, *, session_id: int, now) -> int:
+        return (
+            self.filter(pk=session_id)
+            .with_seats_taken(now)
+            .values_list("seats_taken", flat=True)
+            .get()
+        )
+
+
 class Session(models.Model):
     """One dated run of an offering."""
 
@@ -374,6 +403,8 @@ class Session(models.Model):
         blank=True,
         help_text=_("Empty: registration stays open until the session starts."),
     )
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ("starts_at", "pk")
@@ -419,13 +450,11 @@ class Session(models.Model):
 
     @property
     def seats_left(self) -> int:
-        """Needs the `seats_taken` annotation that the catalog selectors add."""
+        """Needs the `seats_taken` annotation (`Session.objects.with_seats_taken(now)`)."""
         return max(self.capacity - self.seats_taken, 0)
 
     @property
     def when(self) -> str:
-        from .formatting import format_session_when
-
         return format_session_when(self.starts_at, self.ends_at)
 
 

@@ -9,8 +9,6 @@ from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from registration.selectors import seats_taken_count
-
 from .certificate_items import PROVIDER_FIELDS, CertificateItem, items_missing_text
 from .models import (
     Bundle,
@@ -73,7 +71,7 @@ def upcoming_sessions_q(now: datetime, prefix: str = "") -> Q:
 def _upcoming_sessions(now: datetime) -> QuerySet[Session]:
     return (
         Session.objects.filter(upcoming_sessions_q(now))
-        .annotate(seats_taken=seats_taken_count(now))
+        .with_seats_taken(now)
         .order_by("starts_at", "pk")
     )
 
@@ -119,7 +117,7 @@ def offering_detail(*, slug: str, now: datetime) -> Offering:
                     queryset=Session.objects.filter(
                         Q(status=Session.Status.TBA) | Q(ends_at__gt=now)
                     )
-                    .annotate(seats_taken=seats_taken_count(now))
+                    .with_seats_taken(now)
                     .order_by("starts_at", "pk"),
                     to_attr="listed_sessions",
                 ),

@@ -7,6 +7,7 @@ import redis
 from celery import Celery
 from celery.app.amqp import AMQP
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polaris.settings")
@@ -59,6 +60,4 @@ def close_old_database_connections(sender=None, task=None, **kwargs) -> None:
     one; a kept connection is checked before its next use (CONN_HEALTH_CHECKS)."""
     if task is not None and getattr(task.request, "is_eager", False):
         return  # run inline: it uses its caller's connection, maybe inside a transaction
-    from django.db import close_old_connections
-
     close_old_connections()

@@ -83,11 +83,14 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "registration.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "polaris.middleware.DatabaseUnavailableMiddleware",
+    "catalog.database_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "polaris.urls"
 WSGI_APPLICATION = "polaris.wsgi.application"
+# What polaris/wsgi.py wraps around Django, outermost first: catalog pages for visitors
+# without a session are served from the cache before Django's middleware runs.
+WSGI_MIDDLEWARE = ["catalog.middleware.VisitorPageCache"]
 
 TEMPLATES = [
     {

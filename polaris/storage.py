@@ -31,7 +31,8 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
 
 
 def _stored_files():
-    from .models import StoredFile  # storages are built before the apps are ready
+    # Django builds the storages while it loads the apps, before models may be imported.
+    from .models import StoredFile  # noqa: PLC0415
 
     return StoredFile.objects
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import SEAT_CONFIRMED, SEAT_HELD
 from catalog.professions import Profession
 
 from .states import US_STATES
@@ -219,8 +220,8 @@ class Enrolment(models.Model):
     """A trainee's place in a session: held while unpaid, confirmed once paid."""
 
     class Status(models.TextChoices):
-        HELD = "held", _("Held, awaiting payment")
-        CONFIRMED = "confirmed", _("Confirmed")
+        HELD = SEAT_HELD, _("Held, awaiting payment")
+        CONFIRMED = SEAT_CONFIRMED, _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")
         TRANSFERRED = "transferred", _("Moved to another date")
         EXPIRED = "expired", _("Hold expired")

@@ -10,7 +10,14 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from catalog.formatting import PACIFIC
-from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
+from catalog.models import (
+    CreditType,
+    Offering,
+    OfferingCredit,
+    Session,
+    SiteSettings,
+    seats_taken_q,
+)
 from catalog.professions import Profession
 from certificates.models import Certificate
 from certificates.selectors import valid_certificates
@@ -29,18 +36,6 @@ from .models import (
     WaitlistEntry,
 )
 from .rules import CartItemFacts, CreditTypeFacts, SessionSpan, TraineeFacts
-
-
-def seats_taken_q(now: datetime, prefix: str = "enrolments__") -> Q:
-    """Enrolments that occupy a seat: confirmed, or held and not yet expired."""
-    return Q(**{f"{prefix}status": Enrolment.Status.CONFIRMED}) | Q(
-        **{f"{prefix}status": Enrolment.Status.HELD, f"{prefix}hold_expires_at__gt": now}
-    )
-
-
-def seats_taken_count(now: datetime) -> Count:
-    """An annotation for a Session queryset: the seats its enrolments occupy."""
-    return Count("enrolments", filter=seats_taken_q(now))
 
 
 def session_seats_taken(*, session_id: int, now: datetime) -> int:
@@ -440,7 +435,7 @@ def roster_sessions(*, now: datetime, days_back: int = 30, limit: int = 40) -> l
             status=Session.Status.SCHEDULED, ends_at__gte=now - timedelta(days=days_back)
         )
         .select_related("offering")
-        .annotate(seats_taken=seats_taken_count(now))
+        .with_seats_taken(now)
         .order_by("starts_at", "pk")[:limit]
     )
 

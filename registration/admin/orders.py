@@ -34,7 +34,6 @@ from ..models import (
     Refund,
     TraineeProfile,
 )
-from ..selectors import seats_taken_count
 from ..services.enrolments import transfer_targets
 from ..services.orders import OrderStateError, order_mark_paid_offline
 from ..services.payments import (
@@ -203,7 +202,7 @@ class ManualRegistrationForm(forms.Form):
         field.queryset = (
             Session.objects.filter(upcoming_sessions_q(now))
             .select_related("offering")
-            .annotate(seats_taken=seats_taken_count(now))
+            .with_seats_taken(now)
             .order_by("starts_at", "pk")
         )
         field.label_from_instance = lambda session: (

@@ -121,12 +121,10 @@ def transfer_targets(*, enrolment: Enrolment, now: datetime) -> list[Session]:
     """Other upcoming dates of the same offering."""
     from catalog.selectors import upcoming_sessions_q
 
-    from ..selectors import seats_taken_count
-
     return list(
         Session.objects.filter(upcoming_sessions_q(now), offering_id=enrolment.session.offering_id)
         .exclude(pk=enrolment.session_id)
-        .annotate(seats_taken=seats_taken_count(now))
+        .with_seats_taken(now)
         .order_by("starts_at")
     )
 

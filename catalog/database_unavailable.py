@@ -6,7 +6,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from catalog.models import SiteSettings
+from .models import SiteSettings
 
 logger = logging.getLogger(__name__)
 
