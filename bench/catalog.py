@@ -22,7 +22,6 @@ errors; a missed target or a growing query count is reported, not fatal.
 from __future__ import annotations
 
 import contextlib
-import sys
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -186,10 +185,7 @@ def _summarise(
     configs = {config: _summarise_config(config_runs) for config, config_runs in runs.items()}
     queries = _summarise_queries(counts)
     return {
-        "benchmark": NAME,
-        "timestamp": common.now_iso(),
-        "revision": common.git_revision(),
-        "machine": common.machine_info(redis_url=f"{common.REDIS_SERVER}/{REDIS_DB}"),
+        **common.result_head(NAME, redis_db=REDIS_DB),
         "setup": {
             "server": f"gunicorn, {options.workers} sync workers",
             "settings": "DEBUG=0, HTTPS unset, CONN_MAX_AGE=60",
@@ -307,10 +303,7 @@ def run(options: Options) -> int:
                 runs["embedded"] = _measure(embedded, options)
             counts = _query_counts(env)
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = _summarise(runs, counts, options)
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    common.report(NAME, result, _print)
     return 0

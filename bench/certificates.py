@@ -547,10 +547,7 @@ def _summarise(
     render_ratio = round(pipeline_ms / bare_ms, 3)
     first = rounds[0]
     return {
-        "benchmark": NAME,
-        "timestamp": common.now_iso(),
-        "revision": common.git_revision(),
-        "machine": common.machine_info(redis_url=f"{common.REDIS_SERVER}/{REDIS_DB}"),
+        **common.result_head(NAME, redis_db=REDIS_DB),
         "setup": {
             "certificates_per_roster": CERTIFICATES,
             "kind": "Certificate of Attendance (letter landscape, QR code)",
@@ -717,12 +714,9 @@ def run(options: Options) -> int:
             )
             time.sleep(0.5)  # the last message's DATA is handled after the worker's 250
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = _summarise(setup=setup, rounds=rounds, render=render, sink=sink, options=options)
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    common.report(NAME, result, _print)
     problems = []
     if result["pipeline"]["failed"]:
         problems.append(f"{result['pipeline']['failed']} certificates failed to deliver")

@@ -31,7 +31,6 @@ import contextlib
 import http.client
 import re
 import statistics
-import sys
 import threading
 import time
 from collections import Counter
@@ -523,10 +522,7 @@ def _summarise(
         "passed": ratio >= TARGET_RATIO,
     }
     return {
-        "benchmark": NAME,
-        "timestamp": common.now_iso(),
-        "revision": common.git_revision(),
-        "machine": common.machine_info(redis_url=f"{common.REDIS_SERVER}/{REDIS_DB}"),
+        **common.result_head(NAME, redis_db=REDIS_DB),
         "setup": {
             "server": f"gunicorn, {options.workers} sync workers",
             "settings": "DEBUG=0, HTTPS unset, CONN_MAX_AGE=60, Redis cache, PostgreSQL",
@@ -654,13 +650,9 @@ def run(options: Options) -> int:
                 with contextlib.suppress(BenchError):
                     common.flush_redis(redis_url)
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = _summarise(setup=setup, runs=runs, race=race, audit=audit, pool=pool, options=options)
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    common.report(NAME, result, _print)
     if result["errors"]["count"]:
-        print(f"{NAME}: FAILED: {result['errors']['count']} errors", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, f"{result['errors']['count']} errors")
     return 0

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -473,6 +473,30 @@ def git_revision() -> str | None:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def result_head(name: str, *, redis_db: int) -> dict[str, Any]:
+    """What every result file starts with: which benchmark, when, at which commit, on what."""
+    return {
+        "benchmark": name,
+        "timestamp": now_iso(),
+        "revision": git_revision(),
+        "machine": machine_info(redis_url=f"{REDIS_SERVER}/{redis_db}"),
+    }
+
+
+def failed(name: str, reason: object) -> int:
+    """Say on stderr that a benchmark failed, and why; its exit status."""
+    print(f"{name}: FAILED: {reason}", file=sys.stderr, flush=True)
+    return 1
+
+
+def report(name: str, result: dict[str, Any], show: Callable[[dict[str, Any]], None]) -> Path:
+    """Write a benchmark's results, print them (`show`) and where they were written."""
+    path = write_results(name, result)
+    show(result)
+    print(f"written {path.relative_to(REPO_ROOT)}")
+    return path
 
 
 def write_results(name: str, data: dict[str, Any]) -> Path:

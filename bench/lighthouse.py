@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -182,8 +181,7 @@ def run(options: Options) -> int:
                     version = report["lighthouseVersion"]
                     chromium = report["environment"]["hostUserAgent"]
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = {
         "benchmark": NAME,
         "timestamp": common.now_iso(),
@@ -195,7 +193,5 @@ def run(options: Options) -> int:
         "passed": all(page["passed"] for page in pages.values()),
         "pages": pages,
     }
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    path = common.report(NAME, result, _print)
     return 0

@@ -419,15 +419,11 @@ def run(options: Options) -> int:
                 with contextlib.suppress(BenchError):
                     common.flush_redis(redis_url)
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = _summarise(plan=plan, load=load, audit=audit_, workers=workers)
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    path = common.report(NAME, result, _print)
     if not result["passed"]:
-        print(f"{NAME}: FAILED: see {path.name}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, f"see {path.name}")
     return 0
 
 

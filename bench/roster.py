@@ -340,10 +340,7 @@ def _summarise(measured: dict[str, Any]) -> dict[str, Any]:
             "sign_in_sheet": entry["sign_in_sheet"],
         }
     result: dict[str, Any] = {
-        "benchmark": NAME,
-        "timestamp": common.now_iso(),
-        "revision": common.git_revision(),
-        "machine": common.machine_info(redis_url=f"{common.REDIS_SERVER}/{REDIS_DB}"),
+        **common.result_head(NAME, redis_db=REDIS_DB),
         "setup": {
             "client": "Django test client in one process, signed in as a superuser",
             "settings": "DEBUG=0, HTTPS unset, CONN_MAX_AGE=60, Redis cache, PostgreSQL",
@@ -480,12 +477,9 @@ def run(options: Options) -> int:
                 measured = common.run_json_module("bench.roster", ["measure"], env)
             common.flush_redis(redis_url)
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = _summarise(measured)
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    common.report(NAME, result, _print)
     return 0
 
 

@@ -200,10 +200,7 @@ def measure() -> dict[str, Any]:
 def _summarise(measured: dict[str, Any]) -> dict[str, Any]:
     download, orders = measured["download"], measured["orders"]
     return {
-        "benchmark": NAME,
-        "timestamp": common.now_iso(),
-        "revision": common.git_revision(),
-        "machine": common.machine_info(redis_url=f"{common.REDIS_SERVER}/{REDIS_DB}"),
+        **common.result_head(NAME, redis_db=REDIS_DB),
         "setup": {
             "client": "services called in one process (no HTTP)",
             "settings": "DEBUG=0, HTTPS unset, CONN_MAX_AGE=60, Redis cache, PostgreSQL",
@@ -263,12 +260,9 @@ def run(options: Options) -> int:
             measured = common.run_json_module("bench.scaling", ["measure"], env)
             common.flush_redis(redis_url)
     except BenchError as exc:
-        print(f"{NAME}: FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return common.failed(NAME, exc)
     result = _summarise(measured)
-    path = common.write_results(NAME, result)
-    _print(result)
-    print(f"written {path.relative_to(common.REPO_ROOT)}")
+    common.report(NAME, result, _print)
     return 0
 
 
