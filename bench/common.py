@@ -77,6 +77,20 @@ class Options:
 # --------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def scratch_env(database: str, *, redis_db: int) -> Iterator[dict[str, str]]:
+    """Production settings on a scratch database and an emptied Redis database, which is
+    emptied again afterwards."""
+    redis_url = f"{REDIS_SERVER}/{redis_db}"
+    with scratch_database(database) as database_url:
+        env = production_env(database_url=database_url, redis_url=redis_url)
+        flush_redis(redis_url)
+        try:
+            yield env
+        finally:
+            flush_redis(redis_url)
+
+
 def production_env(*, database_url: str, redis_url: str) -> dict[str, str]:
     """The environment gunicorn and manage.py run with: production settings, nothing cached."""
     env = {k: v for k, v in os.environ.items() if k not in _UNSET_FOR_BENCH}

@@ -460,22 +460,18 @@ def _print(result: dict[str, Any]) -> None:
 def run(options: Options) -> int:
     """Run the roster benchmark; 0 when every page answered, 1 when one errored."""
     print(f"== {NAME}", flush=True)
-    redis_url = f"{common.REDIS_SERVER}/{REDIS_DB}"
     try:
         with (
-            common.scratch_database(SCRATCH_DB) as database_url,
+            common.scratch_env(SCRATCH_DB, redis_db=REDIS_DB) as env,
             tempfile.TemporaryDirectory(prefix="bench-roster-") as media,
         ):
-            env = common.production_env(database_url=database_url, redis_url=redis_url)
             env.update(MEDIA_ROOT=media)
-            common.flush_redis(redis_url)
             _prepare(env)
             print(
                 f"  roster of {SIZES[0]} then {SIZES[1]} enrolments, and the home page", flush=True
             )
             with celery_worker(env):
                 measured = common.run_json_module("bench.roster", ["measure"], env)
-            common.flush_redis(redis_url)
     except BenchError as exc:
         return common.failed(NAME, exc)
     result = _summarise(measured)

@@ -249,16 +249,12 @@ def _print(result: dict[str, Any]) -> None:
 def run(options: Options) -> int:
     """Run the scaling benchmark; 0 when it measured, 1 when a step failed."""
     print(f"== {NAME}", flush=True)
-    redis_url = f"{common.REDIS_SERVER}/{REDIS_DB}"
     try:
-        with common.scratch_database(SCRATCH_DB) as database_url:
-            env = common.production_env(database_url=database_url, redis_url=redis_url)
-            common.flush_redis(redis_url)
+        with common.scratch_env(SCRATCH_DB, redis_db=REDIS_DB) as env:
             common.manage(["migrate", "--noinput", "--verbosity", "0"], env)
             common.manage(["load_catalog"], env)
             print("  a certificate's download; orders on one session and on four", flush=True)
             measured = common.run_json_module("bench.scaling", ["measure"], env)
-            common.flush_redis(redis_url)
     except BenchError as exc:
         return common.failed(NAME, exc)
     result = _summarise(measured)
