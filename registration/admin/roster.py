@@ -3,7 +3,9 @@
 sign-out, too little time on Zoom), a reason to count a flagged trainee in full, and the
 coordinator's bulk actions. Reached from the sessions list as ?session__id__exact=<id>.
 
-Every change goes through registration.services.attendance.
+Every change goes through registration.services.attendance. Certificates registers its own
+roster admin over this one (certificates/admin/roster.py), with the "Issue certificates"
+action and the session's certificate progress page.
 """
 
 import uuid

@@ -1,6 +1,6 @@
-"""Issuing a session's certificates for the coordinator (certificates.services.sessions): who gets what,
-what is refused and why, how delivery is going; and the site setting that issues them as
-soon as attendance is marked."""
+"""Issuing a session's certificates for the coordinator (certificates.services.sessions): who
+gets what, what is refused and why, how delivery is going; and the site setting that issues
+them as soon as attendance is marked."""
 
 from datetime import timedelta
 
