@@ -187,7 +187,7 @@ def _issue(session_id: int):
     from django.utils import timezone
 
     from catalog.models import Session
-    from certificates.issuing import session_certificates_issue
+    from certificates.services.sessions import session_certificates_issue
 
     session = Session.objects.select_related("offering").get(pk=session_id)
     coordinator = get_user_model().objects.get(username="bench-coordinator")
@@ -276,7 +276,7 @@ def pipeline(session_id: int) -> dict[str, Any]:
 def _html(certificate) -> str:
     """The certificate's HTML document as it stands on its own, linking its stylesheet: what
     WeasyPrint alone is given (the pipeline hands it the same, with the stylesheet parsed)."""
-    from certificates import rendering
+    from certificates.services import rendering
 
     return rendering.certificate_html(certificate)
 
@@ -339,8 +339,7 @@ def render(session_id: int) -> dict[str, Any]:
     """With no worker running: issue a sample roster's certificates (their delivery stays
     queued), then time the pipeline's render step and a bare render of the same HTML,
     alternately, in this process; the first of each only warms up."""
-    from certificates.delivery import email_key
-    from certificates.services import certificate_render
+    from certificates.services.delivery import certificate_render, email_key
     from registration.services.emails import email_send
 
     report = _issue(session_id)
@@ -552,7 +551,7 @@ def _summarise(
             "certificates_per_roster": CERTIFICATES,
             "kind": "Certificate of Attendance (letter landscape, QR code)",
             "session": setup["session"],
-            "issued_by": "certificates.issuing.session_certificates_issue (the roster action)",
+            "issued_by": "certificates.services.sessions.session_certificates_issue (the roster action)",
             "worker": f"celery worker --pool prefork --concurrency {CONCURRENCY}, Redis broker",
             "email": "SMTP to a local aiosmtpd server, PDF attached",
             "database": "PostgreSQL (scratch database), DEBUG=0",

@@ -126,9 +126,9 @@ def measure() -> dict[str, Any]:
     from django.utils import timezone
 
     from catalog.models import Session
-    from certificates import rendering
     from certificates.models import Certificate
-    from certificates.services import certificate_pdf_bytes, certificate_render
+    from certificates.services import rendering
+    from certificates.services.delivery import certificate_pdf_bytes, certificate_render
     from polaris.models import StoredFile
     from registration.models import Enrolment, Order, OrderLine
     from registration.services.orders import order_place

@@ -6,15 +6,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self) -> None:
-        from registration.services.emails import email_kind_register
+        # Receivers are imported once the app registry is ready, as Django documents.
+        from . import receivers
 
-        from . import actions, delivery, services
-
-        actions.actions_register()
-
-        # A certificate's email goes through registration's outbox, composed here.
-        email_kind_register(
-            delivery.KIND,
-            compose=services.certificate_email,
-            status_changed=delivery.certificate_delivery_follow,
-        )
+        receivers.registries_join()

@@ -5,8 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .evaluations import TEXT_MAX_LENGTH, EvaluationAnswers
 from .models import Rating
+from .services.evaluations import TEXT_MAX_LENGTH, EvaluationAnswers
 
 # A tag, not a lone "<" as in "a < b" or "<3".
 HTML_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")

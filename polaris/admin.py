@@ -1,6 +1,9 @@
-"""The admin site: Django's, with the coordinator's dashboard on its index page, lookups
-only on what each admin declares, and its sign-in handed on to django-allauth's steps (the
+"""The admin site: Django's, with the coordinator's dashboard on its index page (handed over by
+the app that owns its reads: polaris imports no app), lookups only on what each admin declares, and its sign-in handed on to django-allauth's steps (the
 authenticator code); and the read-only pieces shared by the apps' admins."""
+
+from collections.abc import Callable
+from typing import Any
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.app_settings import EmailVerificationMethod
@@ -10,9 +13,8 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import LoginView
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -61,6 +63,16 @@ class PolarisAdminSite(admin.AdminSite):
     index_template = "admin/polaris_index.html"
     login_form = StaffAuthenticationForm
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._dashboard: Callable[[HttpRequest], Any] | None = None
+
+    def dashboard_register(self, dashboard: Callable[[HttpRequest], Any]) -> None:
+        """What the index page shows as `dashboard`: `dashboard(request)`, or nothing when it
+        returns None. Registered by the app that owns the dashboard's reads, in its
+        AppConfig.ready() (registration.dashboard)."""
+        self._dashboard = dashboard
+
     @method_decorator(never_cache)
     def login(self, request, extra_context=None):
         """Django's AdminSite.login, with StaffLoginView in place of Django's LoginView."""
@@ -95,18 +107,10 @@ class PolarisAdminSite(admin.AdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
     def index(self, request, extra_context=None):
-        from registration.dashboard import dashboard, default_season
-
         context = dict(extra_context or {})
-        if request.user.has_perm("registration.view_order"):
-            now = timezone.now()
-            try:
-                season = int(request.GET.get("season", ""))
-            except ValueError:
-                season = default_season(now=now)
-            if not 2000 <= season <= 2100:
-                season = default_season(now=now)
-            context["dashboard"] = dashboard(now=now, season=season)
+        dashboard = self._dashboard(request) if self._dashboard is not None else None
+        if dashboard is not None:
+            context["dashboard"] = dashboard
         return super().index(request, context)
 
 

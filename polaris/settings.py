@@ -192,16 +192,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=35),
     },
     "evaluation-requests": {
-        "task": "certificates.evaluation_tasks.evaluation_requests_send",
+        "task": "certificates.tasks.evaluation_requests_send",
         "schedule": crontab(minute=5),
     },
     "evaluation-reminders": {
-        "task": "certificates.evaluation_tasks.evaluation_reminders_send",
+        "task": "certificates.tasks.evaluation_reminders_send",
         "schedule": crontab(hour=9, minute=15),
     },
 }
-# Task modules autodiscovery does not find (it looks for tasks.py only).
-CELERY_IMPORTS = ("certificates.evaluation_tasks",)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)

@@ -9,7 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("registration.urls")),
-    path("", include("certificates.evaluation_urls")),
     path("", include("certificates.urls")),
     path("", include("catalog.urls")),
 ]

@@ -7,7 +7,9 @@ class RegistrationConfig(AppConfig):
     verbose_name = "Registration"
 
     def ready(self) -> None:
-        from . import actions, receivers  # noqa: F401
+        from django.contrib import admin
+
+        from . import actions, dashboard, receivers  # noqa: F401
         from .roles import roles_sync
         from .services import account_emails
         from .services.emails import email_kind_register
@@ -15,6 +17,8 @@ class RegistrationConfig(AppConfig):
         actions.actions_register()
         # After the last app migrates, so that every permission exists.
         post_migrate.connect(roles_sync, dispatch_uid="registration.roles_sync")
+        # The coordinator's dashboard on the admin's index page (polaris imports no app).
+        admin.site.dashboard_register(dashboard.dashboard_shown)
 
         # django-allauth's account emails go through the outbox too (see AccountAdapter).
         email_kind_register(

@@ -1,18 +1,20 @@
-"""What the coordinator sees first in the admin: a fixed handful of queries, whatever the data."""
+"""What the coordinator sees first in the admin: a fixed handful of queries, whatever the data.
+Shown on the admin's index page (polaris.admin), which registration's AppConfig.ready()
+hands `dashboard_shown`; the apps above add their panels (signals.dashboard_panels)."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
+from django.http import HttpRequest
+from django.utils import timezone
 
 from catalog.models import Offering, Session
 from catalog.selectors import BlockedCreditType, credit_types_blocked
 
-from .models import Enrolment, Order, OrderLine
+from . import signals
+from .models import Order, OrderLine
 from .selectors import sessions_with_roster_counts
-
-# Certificates are due within 90 days of the course (BRN 16 CCR §1458(c)); warn at 60.
-OVERDUE_AFTER = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,10 @@ class Dashboard:
     upcoming: list[Session]
     offline_pending: list[Order]
     flagged: list[Order]
-    overdue_sessions: list[Session]
-    overdue_count: int
     revenue: list[OfferingRevenue]
     revenue_total_cents: int
-    ce_issued: list[dict]
+    # What the apps above show, by name (signals.dashboard_panels).
+    panels: dict = field(default_factory=dict)
 
 
 def default_season(*, now: datetime) -> int:
@@ -48,8 +49,6 @@ def default_season(*, now: datetime) -> int:
 
 
 def dashboard(*, now: datetime, season: int) -> Dashboard:
-    from certificates.models import Certificate
-
     upcoming = list(
         sessions_with_roster_counts(
             Session.objects.filter(starts_at__gt=now, status=Session.Status.SCHEDULED)
@@ -67,20 +66,6 @@ def dashboard(*, now: datetime, season: int) -> Dashboard:
         Order.objects.exclude(flagged_reason="")
         .select_related("trainee")
         .order_by("-created_at")[:20]
-    )
-    # Attended in full, the session over for 60 days, and still no valid certificate.
-    overdue = Enrolment.objects.filter(
-        attendance=Enrolment.Attendance.ATTENDED,
-        session__ends_at__lte=now - OVERDUE_AFTER,
-    ).exclude(
-        certificates__kind=Certificate.Kind.ATTENDANCE,
-        certificates__status=Certificate.Status.VALID,
-    )
-    overdue_sessions = list(
-        Session.objects.filter(pk__in=overdue.values("session_id"))
-        .select_related("offering")
-        .annotate(overdue=Count("enrolments", filter=Q(enrolments__in=overdue)))
-        .order_by("starts_at")[:20]
     )
     revenue_rows = (
         OrderLine.objects.filter(order__status=Order.Status.PAID, session__starts_at__year=season)
@@ -104,25 +89,31 @@ def dashboard(*, now: datetime, season: int) -> Dashboard:
         ),
         key=lambda r: -r.revenue_cents,
     )
-    ce_issued = list(
-        Certificate.objects.filter(
-            kind=Certificate.Kind.CE,
-            status=Certificate.Status.VALID,
-            enrolment__session__starts_at__year=season,
-        )
-        .values("credit_type__name", "credit_type__unit")
-        .annotate(certificates=Count("pk"), credits=Sum("credits"))
-        .order_by("credit_type__name")
-    )
+    panels = {}
+    for more in signals.answers(signals.dashboard_panels, now=now, season=season):
+        panels.update(more)
     return Dashboard(
         season=season,
         certificates_blocked=credit_types_blocked(),
         upcoming=upcoming,
         offline_pending=offline_pending,
         flagged=flagged,
-        overdue_sessions=overdue_sessions,
-        overdue_count=overdue.count(),
         revenue=revenue,
         revenue_total_cents=sum(r.revenue_cents for r in revenue),
-        ce_issued=ce_issued,
+        panels=panels,
     )
+
+
+def dashboard_shown(request: HttpRequest) -> Dashboard | None:
+    """The dashboard of the season the request asks for (the next session's by default), for
+    those who may read orders; None for everyone else."""
+    if not request.user.has_perm("registration.view_order"):
+        return None
+    now = timezone.now()
+    try:
+        season = int(request.GET.get("season", ""))
+    except ValueError:
+        season = default_season(now=now)
+    if not 2000 <= season <= 2100:
+        season = default_season(now=now)
+    return dashboard(now=now, season=season)

@@ -19,9 +19,8 @@ from catalog.models import (
     seats_taken_q,
 )
 from catalog.professions import Profession
-from certificates.models import Certificate
-from certificates.selectors import valid_certificates
 
+from . import signals
 from .evidence import AttendanceFlags, attendance_flags, flag_texts, reasons_text
 from .models import (
     CartItem,
@@ -208,8 +207,9 @@ def held_offers(*, trainee, now: datetime) -> dict[int, WaitlistEntry]:
 
 
 def trainee_orders(*, trainee) -> QuerySet[Order]:
-    from certificates.selectors import valid_certificates
-
+    """The trainee's orders with their enrolments, and what the apps above read of each
+    enrolment (signals.enrolments_prefetch: certificates, its valid certificates)."""
+    prefix = "lines__enrolments__"
     return (
         Order.objects.filter(trainee=trainee)
         .prefetch_related(
@@ -219,10 +219,10 @@ def trainee_orders(*, trainee) -> QuerySet[Order]:
                     "session__offering", "credit_type", "evaluation"
                 ).order_by("created_at"),
             ),
-            Prefetch(
-                "lines__enrolments__certificates",
-                queryset=valid_certificates(),
-                to_attr="valid_certificates",
+            *(
+                lookup
+                for lookups in signals.answers(signals.enrolments_prefetch, prefix=prefix)
+                for lookup in lookups
             ),
             "lines__credit_type",
             "refunds",
@@ -283,8 +283,8 @@ def _past_states(enrolment: Enrolment, *, evaluation_due: bool) -> list[Training
         Attendance.PARTIAL: [TrainingState(_("Partial attendance"), "warning")],
         Attendance.ABSENT: [TrainingState(_("Absent"), "secondary")],
     }.get(enrolment.attendance, [TrainingState(_("Attendance not recorded yet"), "secondary")])
-    if enrolment.valid_certificates:
-        states.append(TrainingState(_("Certificate ready"), "success"))
+    for more in signals.answers(signals.training_states, enrolment=enrolment):
+        states.extend(more)
     if evaluation_due:
         states.append(TrainingState(_("Evaluation due"), "warning"))
     return states
@@ -377,9 +377,11 @@ def _count(queryset: QuerySet) -> Subquery:
 
 
 def sessions_with_roster_counts(sessions: QuerySet, *, now: datetime) -> QuerySet:
-    """Annotate sessions with what the coordinator's sessions list shows."""
-    from certificates.models import Certificate
-
+    """Annotate sessions with what the coordinator's sessions list shows, and what the apps
+    above count on each (signals.session_counts: certificates, those issued)."""
+    counts = {}
+    for more in signals.answers(signals.session_counts, now=now):
+        counts.update(more)
     return sessions.annotate(
         seats_confirmed=_count(Enrolment.objects.filter(status=Enrolment.Status.CONFIRMED)),
         seats_held=_count(
@@ -395,20 +397,7 @@ def sessions_with_roster_counts(sessions: QuerySet, *, now: datetime) -> QuerySe
                 attendance=Enrolment.Attendance.UNMARKED
             )
         ),
-        certificates_issued=Coalesce(
-            Subquery(
-                Certificate.objects.filter(
-                    enrolment__session=OuterRef("pk"),
-                    kind=Certificate.Kind.ATTENDANCE,
-                    status=Certificate.Status.VALID,
-                )
-                .order_by()
-                .values("enrolment__session")
-                .annotate(n=Count("pk"))
-                .values("n")[:1]
-            ),
-            0,
-        ),
+        **counts,
     )
 
 
@@ -775,8 +764,9 @@ class AccountClosureSummary:
 
     registrations_not_over: list[Enrolment]
     pending_orders: list[Order]
-    # Valid certificates, to download while the trainee still can sign in.
-    certificates: list[Certificate]
+    # Valid certificates, to download while the trainee still can sign in (as certificates
+    # answers: signals.account_closure_downloads).
+    certificates: list
 
     @property
     def can_close(self) -> bool:
@@ -789,10 +779,9 @@ def account_closure_summary(*, trainee, now: datetime) -> AccountClosureSummary:
         pending_orders=list(
             Order.objects.filter(trainee=trainee, status=Order.Status.PENDING).order_by("pk")
         ),
-        certificates=list(
-            valid_certificates()
-            .filter(trainee=trainee)
-            .select_related("enrolment__session")
-            .order_by("enrolment__session__starts_at", "kind", "pk")
-        ),
+        certificates=[
+            document
+            for documents in signals.answers(signals.account_closure_downloads, trainee=trainee)
+            for document in documents
+        ],
     )

@@ -18,9 +18,8 @@ from django.views.decorators.http import require_POST, require_safe
 from catalog import selectors as catalog_selectors
 from catalog.formatting import format_cents
 from catalog.models import CreditType, Session
-from certificates.selectors import trainee_has_ce_certificates
 
-from . import rules
+from . import rules, signals
 from .forms import BundleForm, CheckoutForm, MoveForm, ProfileForm
 from .models import CartItem, Enrolment, Order, WaitlistEntry
 from .selectors import (
@@ -61,18 +60,17 @@ def my_trainings(request: HttpRequest) -> HttpResponse:
         trainee=request.user,
         status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED),
     ).select_related("session__offering")
-    return render(
-        request,
-        "registration/my_trainings.html",
-        {
-            "trainings": trainings,
-            "orders": trainings.orders,
-            "waitlist": list(offers),
-            "profile": profile_of(request.user),
-            "now": now,
-            "has_ce_certificates": trainee_has_ce_certificates(trainee=request.user),
-        },
-    )
+    context = {
+        "trainings": trainings,
+        "orders": trainings.orders,
+        "waitlist": list(offers),
+        "profile": profile_of(request.user),
+        "now": now,
+    }
+    # What the apps above add (certificates: whether there is a CE transcript to download).
+    for more in signals.answers(signals.my_trainings_shown, trainee=request.user):
+        context.update(more)
+    return render(request, "registration/my_trainings.html", context)
 
 
 @login_required

@@ -3,7 +3,9 @@
 sign-out, too little time on Zoom), a reason to count a flagged trainee in full, and the
 coordinator's bulk actions. Reached from the sessions list as ?session__id__exact=<id>.
 
-Every change goes through registration.services.attendance.
+Every change goes through registration.services.attendance. Certificates registers its own
+roster admin over this one (certificates/admin/roster.py), with the "Issue certificates"
+action and the session's certificate progress page.
 """
 
 import uuid
@@ -213,14 +215,6 @@ def _left_out_text(left_out) -> str:
     ) % {"count": len(left_out), "who": who}
 
 
-def _clause(reason: str) -> str:
-    """A refusal's sentence as a clause of the report: "the CE certificate is issued …"."""
-    reason = reason.strip().rstrip(".")
-    if reason[1:2].islower():
-        reason = reason[:1].lower() + reason[1:]
-    return reason
-
-
 @admin.register(RosterEntry)
 class RosterAdmin(admin.ModelAdmin):
     list_display = (
@@ -252,7 +246,6 @@ class RosterAdmin(admin.ModelAdmin):
         "mark_attended",
         "mark_partial",
         "mark_absent",
-        "issue_certificates",
         "export_csv",
         "sign_in_sheet",
         "email_roster",
@@ -304,22 +297,12 @@ class RosterAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.sign_in_sheet_download),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_sign_in_sheet_download",
             ),
-            path(
-                "session/<int:session_id>/certificates/",
-                self.admin_site.admin_view(self.certificates_progress_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_certificates",
-            ),
             *super().get_urls(),
         ]
 
     def roster_url(self, session_id: int) -> str:
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
         return f"{url}?{SESSION_PARAM}={session_id}"
-
-    def certificates_url(self, session_id: int) -> str:
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_certificates", args=[session_id]
-        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """An entry is edited on its roster row, never on a form of its own."""
@@ -350,7 +333,6 @@ class RosterAdmin(admin.ModelAdmin):
                 else ""
             ),
             "sessions_url": reverse("admin:catalog_session_changelist"),
-            "certificates_url": self.certificates_url(session.pk),
             **(extra_context or {}),
         }
         response = super().changelist_view(request, context)
@@ -485,7 +467,8 @@ class RosterAdmin(admin.ModelAdmin):
             return None
         return Session.objects.select_related("offering").get(pk=ids.pop())
 
-    def _mark(self, request, queryset, *, value: str) -> None:
+    def _mark(self, request, queryset, *, value: str) -> attendance.Marked | None:
+        """Mark the chosen trainees and say what was done; what marking did (None if refused)."""
         try:
             marked = attendance.attendance_mark(
                 enrolment_ids=list(queryset.values_list("pk", flat=True)),
@@ -495,7 +478,7 @@ class RosterAdmin(admin.ModelAdmin):
             )
         except attendance.AttendanceError as error:
             self.message_user(request, str(error), messages.ERROR)
-            return
+            return None
         texts = {
             Enrolment.Attendance.ATTENDED: ngettext(
                 "%(count)d trainee marked attended in full.",
@@ -516,18 +499,7 @@ class RosterAdmin(admin.ModelAdmin):
         self.message_user(request, texts[value] % {"count": marked.count}, messages.SUCCESS)
         if marked.left_out:
             self.message_user(request, _left_out_text(marked.left_out), messages.WARNING)
-        attended = value == Enrolment.Attendance.ATTENDED
-        if attended and marked.count and SiteSettings.current().issue_certificates_on_attendance:
-            note = _("Their certificates are being issued.")
-            session = self._one_session(request, queryset, quiet=True)
-            if session is not None:
-                note = format_html(
-                    '{} <a href="{}">{}</a>',
-                    note,
-                    self.certificates_url(session.pk),
-                    _("See their progress."),
-                )
-            self.message_user(request, note, messages.INFO)
+        return marked
 
     @admin.action(description=_("Mark attended in full"), permissions=["change"])
     def mark_attended(self, request, queryset):
@@ -540,44 +512,6 @@ class RosterAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark absent"), permissions=["change"])
     def mark_absent(self, request, queryset):
         self._mark(request, queryset, value=Enrolment.Attendance.ABSENT)
-
-    @admin.action(description=_("Issue certificates"), permissions=["change"])
-    def issue_certificates(self, request, queryset):
-        """The chosen trainees' certificates; "select all" means everyone marked attended."""
-        from certificates.issuing import session_certificates_issue
-
-        session = self._one_session(request, queryset)
-        if session is None:
-            return None
-        everyone = request.POST.get("select_across") == "1"
-        report = session_certificates_issue(
-            session=session,
-            enrolment_ids=None if everyone else list(queryset.values_list("pk", flat=True)),
-            by=request.user,
-            now=timezone.now(),
-        )
-        text = ngettext(
-            "%(count)d certificate queued.", "%(count)d certificates queued.", len(report.issued)
-        ) % {"count": len(report.issued)}
-        if report.already:
-            text += " " + ngettext(
-                "%(count)d was already issued.",
-                "%(count)d were already issued.",
-                len(report.already),
-            ) % {"count": len(report.already)}
-        if report.refused:
-            text += " " + ngettext(
-                "%(count)d refused: %(who)s.", "%(count)d refused: %(who)s.", len(report.refused)
-            ) % {
-                "count": len(report.refused),
-                "who": "; ".join(
-                    f"{selectors.trainee_name(enrolment)} — {_clause(reason)}"
-                    for enrolment, reason in report.refused
-                ),
-            }
-        level = messages.WARNING if report.refused else messages.SUCCESS
-        self.message_user(request, text, level)
-        return HttpResponseRedirect(self.certificates_url(session.pk))
 
     def _download(
         self, content: bytes, content_type: str, session: Session, kind: str, extension: str
@@ -751,60 +685,3 @@ class RosterAdmin(admin.ModelAdmin):
             "roster_url": self.roster_url(session.pk),
         }
         return TemplateResponse(request, "admin/registration/roster/zoom_import.html", context)
-
-    # -- certificates: delivery progress ----------------------------------------------------
-
-    def certificates_progress_view(self, request, session_id: int):
-        """How the session's certificates are getting on: N of M rendered and emailed, each
-        failure with its reason, those stuck on their way, and "Retry"; the trainees marked
-        partial, with why they get no certificate. Refreshes itself while some are on their
-        way."""
-        from certificates.issuing import (
-            session_certificates_progress,
-            session_certificates_retry,
-            session_partial_attendance,
-        )
-
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        session = get_object_or_404(Session.objects.select_related("offering"), pk=session_id)
-        here = self.certificates_url(session.pk)
-        if request.method == "POST":
-            if not self.has_change_permission(request):
-                raise PermissionDenied
-            if "retry" in request.POST:
-                count = session_certificates_retry(session=session, now=timezone.now())
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(count)d certificate queued again.",
-                        "%(count)d certificates queued again.",
-                        count,
-                    )
-                    % {"count": count},
-                    messages.SUCCESS if count else messages.INFO,
-                )
-            return HttpResponseRedirect(here)
-        progress = session_certificates_progress(session=session, now=timezone.now())
-        certificates_list = reverse("admin:certificates_certificate_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Certificates: %(session)s") % {"session": session.offering.display_title},
-            "subtitle": session.when,
-            "session": session,
-            "progress": progress,
-            "partial": [
-                (selectors.trainee_name(enrolment), reason)
-                for enrolment, reason in session_partial_attendance(
-                    session=session, now=timezone.now()
-                )
-            ],
-            "refresh_seconds": 5 if progress.in_flight else None,
-            "can_retry": progress.retryable and self.has_change_permission(request),
-            "roster_url": self.roster_url(session.pk),
-            "certificates_list_url": f"{certificates_list}?enrolment__session__id__exact={session.pk}",
-        }
-        return TemplateResponse(
-            request, "admin/registration/roster/certificates_progress.html", context
-        )

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from audit.services import log_actions
 from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session, SiteSettings
 
+from .. import signals
 from ..actions import when
 from ..evidence import AttendanceFlags, reasons_text, zoom_connected_minutes
 from ..models import Enrolment, OutboundEmail, RosterMessage
@@ -84,14 +84,9 @@ def _flags(entry: Enrolment, now: datetime) -> AttendanceFlags:
 
 
 def _certified(entries: Iterable[Enrolment]) -> set[int]:
-    """Which of these hold a valid certificate: their attendance is no longer to be undone."""
-    from certificates.models import Certificate
-
-    return set(
-        Certificate.objects.filter(
-            enrolment__in=list(entries), status=Certificate.Status.VALID
-        ).values_list("enrolment_id", flat=True)
-    )
+    """Which of these hold a valid certificate (as certificates answers: see
+    signals.attendance_relied_on): their attendance is no longer to be undone."""
+    return set().union(*signals.answers(signals.attendance_relied_on, enrolments=list(entries)))
 
 
 @dataclass(frozen=True)
@@ -111,7 +106,7 @@ def attendance_mark(*, enrolment_ids: Iterable[int], attendance: str, by, now: d
     full already: they are reported with why, and the rest are marked. Refused as a whole
     (nothing changes) when one of them is in a session that has not started, or, to mark
     partial or absent, when one already holds a valid certificate. With the site setting on,
-    marking attended issues their certificates once this commits.
+    marking attended issues their certificates once this commits (signals.attendance_marked).
     """
     value = Attendance(attendance)
     if value == Attendance.UNMARKED:
@@ -157,7 +152,7 @@ def attendance_mark(*, enrolment_ids: Iterable[int], attendance: str, by, now: d
             data=lambda e: {"attendance": value},
         )
         if value == Attendance.ATTENDED:
-            _issue_after_commit([e.pk for e in chosen], by=by, now=now)
+            _marked_attended([e.pk for e in chosen], by=by, now=now)
     return Marked(count=len(chosen), left_out=left_out)
 
 
@@ -266,7 +261,7 @@ def attendance_set(
                 data=lambda e: {"attendance": value},
             )
         if value == Attendance.ATTENDED:
-            _issue_after_commit([entry.pk], by=by, now=now)
+            _marked_attended([entry.pk], by=by, now=now)
     return entry
 
 
@@ -296,17 +291,14 @@ def _demote(
     return demoted
 
 
-def _issue_after_commit(enrolment_ids: list[int], *, by, now: datetime) -> None:
-    if enrolment_ids and SiteSettings.current().issue_certificates_on_attendance:
-        transaction.on_commit(partial(_certificates_issue, enrolment_ids, by=by, now=now))
-
-
-def _certificates_issue(enrolment_ids: list[int], *, by, now: datetime) -> None:
-    """The site setting "issue certificates when attendance is marked", after the marking
-    commits: what each trainee has earned is issued, and its delivery queued."""
-    from certificates.issuing import certificates_issue_on_attendance
-
-    certificates_issue_on_attendance(enrolment_ids=enrolment_ids, by=by, now=now)
+def _marked_attended(enrolment_ids: list[int], *, by, now: datetime) -> None:
+    """Tell the apps above (signals.attendance_marked): with the site setting "issue
+    certificates when attendance is marked", certificates issues what each trainee has earned
+    once the marking commits."""
+    if enrolment_ids:
+        signals.attendance_marked.send(
+            sender=Enrolment, enrolment_ids=enrolment_ids, by=by, now=now
+        )
 
 
 # --------------------------------------------------------------------------------------

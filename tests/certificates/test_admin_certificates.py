@@ -337,7 +337,7 @@ def stuck_on_its_way(enrolment, after_session, django_capture_on_commit_callback
 
     from django.conf import settings
 
-    from certificates.services import certificate_issue
+    from certificates.services.issuing import certificate_issue
 
     Enrolment.objects.filter(pk=enrolment.pk).update(attendance=ATTENDED)
     enrolment.refresh_from_db()

@@ -10,9 +10,13 @@ import posixpath
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
-from certificates.delivery import certificates_delivery_retry, email_key
 from certificates.models import Certificate
-from certificates.services import certificate_issue, certificate_reissue, certificate_render
+from certificates.services.delivery import (
+    certificate_render,
+    certificates_delivery_retry,
+    email_key,
+)
+from certificates.services.issuing import certificate_issue, certificate_reissue
 from registration.models import OutboundEmail
 from registration.tasks import email_send
 
@@ -58,7 +62,7 @@ def test_delivering_twice_renders_once_and_sends_one_email(attended, mailoutbox)
 def test_a_run_that_rendered_second_sends_the_pdf_kept_first_and_leaves_no_stray_file(
     attended, mailoutbox, monkeypatch
 ):
-    from certificates import rendering
+    from certificates.services import rendering
 
     certificate = issue_quietly(attended())
     draw = rendering.certificate_pdf

@@ -10,9 +10,9 @@ import time_machine
 
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType
-from certificates import evaluations
-from certificates.evaluation_tasks import evaluation_reminders_send, evaluation_requests_send
 from certificates.models import Certificate, Evaluation, InstructorRating, ObjectiveRating
+from certificates.services import evaluations
+from certificates.tasks import evaluation_reminders_send, evaluation_requests_send
 from registration.models import Enrolment, TraineeProfile
 from tests.factories import EnrolmentFactory, StaffFactory, UserFactory, login_staff
 from tests.registration.flows import element, error_summary, paid_order, session_of, text
@@ -324,7 +324,7 @@ def test_the_answers_given_are_kept_when_the_form_comes_back_with_errors(signed_
 def test_an_attended_apa_enrolment_gets_its_ce_certificate_on_submission_and_not_before(
     signed_in, enrolment, apa
 ):
-    services = pytest.importorskip("certificates.services")
+    services = pytest.importorskip("certificates.services.issuing")
     Enrolment.objects.filter(pk=enrolment.pk).update(credit_type=apa, attendance="attended")
     enrolment.refresh_from_db()
     after = JUNE_END + timedelta(days=1)
@@ -344,7 +344,7 @@ def test_an_attended_apa_enrolment_gets_its_ce_certificate_on_submission_and_not
 def test_when_attendance_is_not_marked_yet_the_evaluation_is_kept_and_the_certificate_follows(
     signed_in, enrolment, apa, admin_client
 ):
-    pytest.importorskip("certificates.services")
+    pytest.importorskip("certificates.services.issuing")
     Enrolment.objects.filter(pk=enrolment.pk).update(credit_type=apa)
 
     with at(JUNE_END + timedelta(days=1)):
@@ -365,7 +365,7 @@ def test_when_attendance_is_not_marked_yet_the_evaluation_is_kept_and_the_certif
 def test_an_expired_provider_number_holds_the_ce_certificate_with_its_reason(
     signed_in, enrolment, apa
 ):
-    pytest.importorskip("certificates.services")
+    pytest.importorskip("certificates.services.issuing")
     CreditType.objects.filter(pk=apa.pk).update(expired=True)
     Enrolment.objects.filter(pk=enrolment.pk).update(credit_type=apa, attendance="attended")
 

@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from catalog.images import MAX_UPLOAD_BYTES
 from catalog.models import SiteSettings
 from certificates.models import Certificate
-from certificates.rendering import certificate_pdf
-from certificates.services import CertificateRefused, certificate_issue
+from certificates.services.issuing import CertificateRefused, certificate_issue
+from certificates.services.rendering import certificate_pdf
 from tests.admin_forms import admin_form_data
 
 from .conftest import AFTER, pdf_text, submit_evaluation

@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from audit.services import log_entries
 from catalog.formatting import PACIFIC
 from certificates.models import Certificate
-from certificates.services import (
+from certificates.services.issuing import (
     CertificateRefused,
     certificate_issue,
     certificate_reissue,

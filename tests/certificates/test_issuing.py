@@ -1,6 +1,6 @@
-"""Issuing a session's certificates for the coordinator (certificates.issuing): who gets what,
-what is refused and why, how delivery is going; and the site setting that issues them as
-soon as attendance is marked."""
+"""Issuing a session's certificates for the coordinator (certificates.services.sessions): who
+gets what, what is refused and why, how delivery is going; and the site setting that issues
+them as soon as attendance is marked."""
 
 from datetime import timedelta
 
@@ -10,11 +10,11 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from catalog.models import SiteSettings
-from certificates.issuing import (
+from certificates.models import Certificate, Evaluation
+from certificates.services.sessions import (
     session_certificates_issue,
     session_certificates_progress,
 )
-from certificates.models import Certificate, Evaluation
 from registration.models import Enrolment
 from registration.services import attendance
 from tests.factories import UserFactory

@@ -12,8 +12,13 @@ from pypdf import PdfReader
 
 from catalog.models import CreditType, OfferingCredit, SiteSettings
 from certificates.models import Certificate
-from certificates.rendering import certificate_html, certificate_pdf, qr_data_uri
-from certificates.services import certificate_issue, verification_url
+from certificates.services.issuing import certificate_issue
+from certificates.services.rendering import (
+    certificate_html,
+    certificate_pdf,
+    qr_data_uri,
+    verification_url,
+)
 from polaris import pdf as polaris_pdf
 from polaris.pdf import render_pdf, static_base_url
 from registration.models import TraineeProfile

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from catalog.models import CreditType, OfferingCredit
 from certificates.models import Certificate
-from certificates.services import CertificateRefused, certificate_issue, certificate_reissue
+from certificates.services.issuing import CertificateRefused, certificate_issue, certificate_reissue
 from registration.models import TraineeProfile
 
 from .conftest import AFTER, png_image, submit_evaluation

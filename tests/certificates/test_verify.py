@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from catalog.formatting import PACIFIC
 from catalog.models import OfferingCredit
 from certificates.models import Certificate
-from certificates.services import (
+from certificates.services.issuing import (
     certificate_issue,
     certificate_reissue,
     certificate_revoke,

@@ -20,7 +20,7 @@ from django.db import connection
 
 from catalog.models import CreditType
 from certificates.models import Certificate
-from certificates.services import certificates_issue_for_enrolment
+from certificates.services.issuing import certificates_issue_for_enrolment
 from polaris.celery import app as celery_app
 from registration.models import Enrolment, TraineeProfile
 from registration.services.attendance import attendance_mark
@@ -241,7 +241,7 @@ def worker_connections() -> list[int]:
 def test_the_worker_keeps_its_database_connection_and_replaces_one_that_was_dropped(
     worker, catalog, attended, smtp_server
 ):
-    from certificates.services import certificate_issue
+    from certificates.services.issuing import certificate_issue
 
     def deliver_one() -> None:
         certificate = certificate_issue(enrolment=attended(), kind=ATTENDANCE_KIND, now=AFTER)

@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType
-from certificates import rendering
-from certificates.evaluation_tasks import evaluation_requests_send
 from certificates.models import Certificate
+from certificates.services import rendering
+from certificates.tasks import evaluation_requests_send
 from polaris.pdf import static_roots
 from registration.models import Enrolment, Order, TraineeProfile
 from registration.roles import COORDINATOR

@@ -14,9 +14,10 @@ from playwright.sync_api import Page, expect
 
 from catalog.formatting import PACIFIC
 from catalog.models import Session
-from certificates.evaluation_tasks import evaluation_requests_send
 from certificates.models import Certificate, Evaluation
-from certificates.services import certificate_issue, certificate_message
+from certificates.services.delivery import certificate_message
+from certificates.services.issuing import certificate_issue
+from certificates.tasks import evaluation_requests_send
 from registration.models import Enrolment, TraineeProfile, WaitlistEntry
 from registration.services.cart import cart_choose_bundle
 from registration.services.enrolments import enrolment_cancel

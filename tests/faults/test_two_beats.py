@@ -117,9 +117,9 @@ def test_every_periodic_task_run_twice_at_once_does_its_work_once(
     ).count()
     assert InterestNotification.objects.count() == SIGNUPS * upcoming
     assert done["registration.tasks.holds_expire"] == ORDERS
-    assert done["certificates.evaluation_tasks.evaluation_requests_send"] == ATTENDEES
+    assert done["certificates.tasks.evaluation_requests_send"] == ATTENDEES
     assert done["registration.tasks.interest_notify"] == SIGNUPS * upcoming
-    assert done["certificates.evaluation_tasks.evaluation_reminders_send"] == REMINDED
+    assert done["certificates.tasks.evaluation_reminders_send"] == REMINDED
     assert set(
         Evaluation.objects.filter(enrolment__session=week_ago).values_list(
             "reminders_sent", flat=True

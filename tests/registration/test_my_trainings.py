@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from catalog.formatting import PACIFIC
 from certificates.models import Certificate, Evaluation
-from certificates.services import certificate_issue
+from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment, Refund
 
 from .flows import (

@@ -530,7 +530,7 @@ def test_a_partial_attendee_is_told_before_evaluating_that_no_certificate_follow
     import time_machine
     from django.core import mail
 
-    from certificates.evaluation_tasks import evaluation_requests_send
+    from certificates.tasks import evaluation_requests_send
 
     signed(cho, at(8, 57), at(12))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="partial")

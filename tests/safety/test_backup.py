@@ -18,7 +18,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from catalog.formatting import PACIFIC
-from certificates.services import certificate_issue
+from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment
 from registration.services.attendance import attendance_mark
 from tests.certificates.conftest import free_port
@@ -181,7 +181,7 @@ def test_a_backup_restores_the_sites_files_too(records, scratch_database, tmp_pa
 
     from catalog.models import CreditType
     from certificates.models import Certificate
-    from certificates.services import certificate_render
+    from certificates.services.delivery import certificate_render
     from tests.certificates.conftest import png_image
 
     certificate = Certificate.objects.get(enrolment__order_line__order=records)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session
 from certificates.models import Certificate
-from certificates.services import certificate_issue
+from certificates.services.issuing import certificate_issue
 from registration.models import (
     CartItem,
     Enrolment,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Offering
 from certificates.models import Certificate, Evaluation
-from certificates.services import certificate_issue
+from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment, Inquiry, InquiryTopic
 from registration.services.inquiries import inquiry_recipient
 from tests.certificates.conftest import pdf_text

@@ -1,13 +1,12 @@
-"""Celery beat tasks for course evaluations: thin wrappers around certificates.evaluations.
-
-Listed in CELERY_IMPORTS (autodiscovery only finds tasks.py). Each item is checked again
-under a row lock, so a task that runs twice sends nothing twice.
+"""Celery beat tasks for course evaluations: thin wrappers around
+certificates.services.evaluations. Each item is checked again under a row lock, so a task
+that runs twice sends nothing twice.
 """
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import evaluations
+from .services import evaluations
 
 
 @shared_task

@@ -2,8 +2,8 @@
 and watching them being rendered and emailed.
 
 Issuing itself (what a certificate snapshots, when it may be issued, queuing its delivery
-after commit) is certificates.services; this module decides whom to issue for, gathers
-what was refused and why, and counts how delivery is going.
+after commit) is certificates.services.issuing; this module decides whom to issue for,
+gathers what was refused and why, and counts how delivery is going.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from catalog.models import Session
 from registration.models import Enrolment
 from registration.selectors import roster_entries
 
-from .models import Certificate
+from ..models import Certificate
+from .delivery import certificates_delivery_retry, certificates_stuck
+from .issuing import certificates_issue, partial_attendance_reason
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +84,6 @@ def _enrolments(session: Session, enrolment_ids: Iterable[int] | None, now: date
 
 
 def _not_attended_reason(enrolment: Enrolment, now: datetime) -> str:
-    from .services import partial_attendance_reason
-
     if enrolment.attendance == Enrolment.Attendance.PARTIAL:
         return partial_attendance_reason(enrolment, now=now)
     if enrolment.attendance == Enrolment.Attendance.ABSENT:
@@ -103,8 +103,6 @@ def session_certificates_issue(
     Idempotent: a certificate already issued is reported as such and not queued again.
     Each delivery is queued once its certificate is committed.
     """
-    from .services import certificates_issue
-
     report = IssueReport()
     enrolments = _enrolments(session, enrolment_ids, now)
     attended = []
@@ -135,8 +133,6 @@ def session_certificates_issue(
 
 def session_partial_attendance(*, session: Session, now: datetime) -> list[tuple[Enrolment, str]]:
     """The session's trainees marked partial, each with why they get no certificate."""
-    from .services import partial_attendance_reason
-
     return [
         (enrolment, partial_attendance_reason(enrolment, now=now))
         for enrolment in roster_entries(now=now, session_id=session.pk).filter(
@@ -149,8 +145,6 @@ def session_certificates_progress(*, session: Session, now: datetime) -> Progres
     """Delivery of the session's valid certificates: "N of M rendered and emailed", every
     failure with its reason, and how many are stuck (superseded and revoked versions are
     not counted)."""
-    from .delivery import certificates_stuck
-
     certificates = Certificate.objects.filter(
         enrolment__session=session, status=Certificate.Status.VALID
     )
@@ -185,8 +179,6 @@ def session_certificates_progress(*, session: Session, now: datetime) -> Progres
 
 def session_certificates_retry(*, session: Session, now: datetime) -> int:
     """Send the session's failed and stuck certificates again; how many."""
-    from .delivery import certificates_delivery_retry, certificates_stuck
-
     undelivered = Certificate.objects.filter(
         enrolment__session=session, status=Certificate.Status.VALID
     ).exclude(delivery=Certificate.Delivery.EMAILED)
@@ -203,8 +195,6 @@ def certificates_issue_on_attendance(*, enrolment_ids: Iterable[int], by, now: d
     """Issue what trainees just marked attended have earned: the Certificate of Attendance,
     and the CE certificate where the evaluation is already in (run after the marking commits;
     a refusal is logged, the coordinator sees it when issuing from the roster)."""
-    from .services import certificates_issue
-
     enrolment_ids = list(enrolment_ids)
     attended = Enrolment.objects.filter(
         pk__in=enrolment_ids, attendance=Enrolment.Attendance.ATTENDED

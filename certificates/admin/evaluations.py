@@ -18,8 +18,8 @@ from catalog.models import Session
 from polaris.admin import ReadOnlyInline, id_param
 from registration.selectors import trainee_name
 
-from . import evaluations
-from .models import Evaluation, InstructorRating, ObjectiveRating, Rating
+from ..models import Evaluation, InstructorRating, ObjectiveRating, Rating
+from ..services import evaluations
 
 SESSION_PARAM = "session"
 

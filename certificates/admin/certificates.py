@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import admin_evaluations  # noqa: F401
-from .models import Certificate
+from ..models import Certificate
+from ..services.delivery import certificates_delivery_retry
+from ..services.issuing import CertificateRefused, certificate_reissue, certificate_revoke
 
 # The session's certificates, linked from the roster's certificate progress page.
 SESSION_LOOKUP = "enrolment__session__id__exact"
@@ -208,8 +209,6 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reissue with a corrected name…"), permissions=["change"])
     def reissue(self, request, queryset):
-        from .services import CertificateRefused, certificate_reissue
-
         if queryset.count() != 1:
             self.message_user(
                 request, _("Choose one certificate to reissue at a time."), messages.ERROR
@@ -264,8 +263,6 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke…"), permissions=["change"])
     def revoke(self, request, queryset):
-        from .services import CertificateRefused, certificate_revoke
-
         valid = queryset.filter(status=Certificate.Status.VALID)
         if not valid.exists():
             self.message_user(request, _("None of these certificates is valid."), messages.ERROR)
@@ -308,8 +305,6 @@ class CertificateAdmin(admin.ModelAdmin):
     def retry_delivery(self, request, queryset):
         """Send the chosen certificates again: failed ones, and ones still on their way
         (stuck after their worker stopped, or waiting for their next attempt)."""
-        from .delivery import certificates_delivery_retry
-
         chosen = list(queryset.values_list("pk", flat=True))
         count = certificates_delivery_retry(certificate_ids=chosen, now=timezone.now())
         text = ngettext(

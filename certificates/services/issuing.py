@@ -1,11 +1,10 @@
-"""Issuing certificates, and drawing and composing them: every state change of a certificate
-is here, but for its delivery's (certificates.delivery).
+"""Issuing certificates: every state change of a certificate is here, but for its delivery's
+(certificates.services.delivery).
 
 A certificate snapshots what it certifies when it is issued; a correction is a new version
 that supersedes it; nothing is ever deleted (CE rules: records kept four years). Issuing
 records each version's email in the outbox in the same transaction; the outbox sends it
-once, and rendering is idempotent per version: the PDF is kept by a conditional update, so
-a task run twice or redelivered after a worker died renders once.
+once (see certificates.services.delivery).
 """
 
 import logging
@@ -13,14 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Case, F, Max, Q, TextField, Value, When
-from django.urls import reverse
-from django.utils import timezone
+from django.db.models import Max
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -28,27 +22,21 @@ from django.utils.translation import gettext_lazy as _lazy
 from audit.services import log_action, log_actions
 from catalog.certificate_items import PROVIDER_FIELDS, CertificateItem, items_missing_text
 from catalog.formatting import PACIFIC, format_session_date, format_session_times
-from catalog.models import CreditType, Offering, OfferingCredit, Session, SiteSettings
+from catalog.models import CreditType, Offering, OfferingCredit, Session
 from catalog.professions import Profession, credentials_after_name
 from catalog.selectors import credit_type_missing_items
-from registration.models import Enrolment, OutboundEmail, TraineeProfile
+from registration.models import Enrolment, TraineeProfile
 from registration.selectors import attendance_shortfall
-from registration.services.emails import email_render
 
-from .actions import certificate_data, certificate_name
+from ..actions import certificate_data
+from ..models import Certificate
 from .delivery import certificate_delivery_cancel, certificates_delivery_queue
-from .models import Certificate
 
 logger = logging.getLogger(__name__)
 
 
 class CertificateRefused(Exception):
     """The certificate can't be issued (or changed); args[0] says why, in plain words."""
-
-
-# --------------------------------------------------------------------------------------
-# Issuing
-# --------------------------------------------------------------------------------------
 
 
 def evaluations_submitted(enrolment: Enrolment) -> bool:
@@ -510,124 +498,3 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str, now: dateti
             data={"reason": reason},
         )
     return certificate
-
-
-# --------------------------------------------------------------------------------------
-# Drawing the PDF and composing its email (sent by the outbox: certificates.delivery)
-# --------------------------------------------------------------------------------------
-
-
-def _certificate_name(certificate: Certificate) -> str:
-    """ "Certificate of Attendance", "CE certificate (APA CE)"."""
-    return certificate_name(certificate.kind, certificate_data(certificate)["credit"])
-
-
-def pdf_filename(certificate: Certificate) -> str:
-    return f"polaris-certificate-{certificate.code}.pdf"
-
-
-def verification_url(certificate: Certificate) -> str:
-    return settings.SITE_URL + reverse("certificates:verify", kwargs={"code": certificate.code})
-
-
-def _for_delivery():
-    """What rendering and emailing read: the certificate's snapshots, its credit type and
-    the trainee's address."""
-    return Certificate.objects.select_related("credit_type", "trainee")
-
-
-def _keep_pdf(certificate: Certificate, pdf: bytes) -> bool:
-    """Keep a rendered PDF unless another run kept one first; True if this one was kept.
-
-    One conditional UPDATE, committed at once: before anything is emailed, so a worker dying
-    while it sends the email leaves the certificate rendered, and the PDF is not drawn
-    again. A run that lost the race removes the file it stored.
-    """
-    certificate.pdf.save(pdf_filename(certificate), ContentFile(pdf), save=False)
-    waiting = Q(delivery__in=[Certificate.Delivery.QUEUED, Certificate.Delivery.FAILED])
-    kept = Certificate.objects.filter(pk=certificate.pk, pdf="").update(
-        pdf=certificate.pdf.name,
-        rendered_at=timezone.now(),
-        delivery=Case(
-            When(waiting, then=Value(Certificate.Delivery.RENDERED)), default=F("delivery")
-        ),
-        delivery_error=Case(
-            When(waiting, then=Value("")), default=F("delivery_error"), output_field=TextField()
-        ),
-    )
-    if not kept:
-        certificate.pdf.delete(save=False)
-    return bool(kept)
-
-
-def certificate_render(*, certificate_id: int) -> bool:
-    """Render the certificate's PDF unless this version already has one; True if rendered now.
-
-    WeasyPrint runs without a lock; the result is kept only if no other run kept one first.
-    """
-    from .rendering import certificate_pdf
-
-    certificate = _for_delivery().get(pk=certificate_id)
-    if certificate.pdf or certificate.status != Certificate.Status.VALID:
-        return False
-    return _keep_pdf(certificate, certificate_pdf(certificate))
-
-
-def certificate_pdf_bytes(*, certificate: Certificate) -> bytes:
-    """The certificate's PDF for download: the stored one, rendered now if delivery has not
-    got to it yet. An old version without a stored PDF is drawn without being kept."""
-    if not certificate.pdf and certificate.status == Certificate.Status.VALID:
-        certificate_render(certificate_id=certificate.pk)
-        certificate.refresh_from_db(fields=["pdf"])
-    if certificate.pdf:
-        with certificate.pdf.open("rb") as pdf:
-            return pdf.read()
-    from .rendering import certificate_pdf
-
-    return certificate_pdf(certificate)
-
-
-def certificate_message(certificate: Certificate, pdf: bytes | None = None) -> EmailMessage:
-    """The email that carries a certificate: a short text (and its HTML) and the PDF attached
-    (the stored one unless given)."""
-    context = {
-        "certificate": certificate,
-        "name": _certificate_name(certificate),
-        "verify_url": verification_url(certificate),
-        "my_trainings_url": settings.SITE_URL + reverse("registration:my_trainings"),
-        "site": SiteSettings.current(),
-        "site_url": settings.SITE_URL,
-    }
-    message = email_render(
-        template="certificates/emails/certificate", context=context, to=[certificate.trainee.email]
-    )
-    if pdf is None:
-        with certificate.pdf.open("rb") as stored:
-            pdf = stored.read()
-    message.attach(pdf_filename(certificate), pdf, "application/pdf")
-    return message
-
-
-def certificate_email(email: OutboundEmail) -> EmailMessage | None:
-    """A certificate's email, as the outbox sends it (see certificates.delivery): the PDF is
-    drawn and kept first unless this version has one, then attached as drawn, without
-    reading it back. None once the version is no longer valid: nothing is sent.
-
-    WeasyPrint runs without a lock, and its PDF is kept before anything is emailed (see
-    _keep_pdf): a worker dying while it sends leaves the certificate rendered, and the PDF
-    is not drawn again.
-    """
-    from .rendering import certificate_pdf
-
-    certificate = _for_delivery().get(pk=email.payload["certificate"])
-    if certificate.status != Certificate.Status.VALID:
-        return None
-    pdf = None
-    if not certificate.pdf:
-        pdf = certificate_pdf(certificate)
-        if not _keep_pdf(certificate, pdf):
-            pdf = None  # another run kept its PDF first: that one is the certificate
-            certificate.refresh_from_db(fields=["pdf"])
-    message = certificate_message(certificate, pdf)
-    message.to = [email.to]
-    return message

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods
 
 from registration.selectors import attendance_shortfall
 
-from . import evaluations
-from .forms import EvaluationForm
+from ..forms import EvaluationForm
+from ..services import evaluations
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

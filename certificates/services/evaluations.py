@@ -20,7 +20,8 @@ from catalog.models import Instructor, LearningObjective, Session
 from registration.models import Enrolment
 from registration.services.emails import email_queue
 
-from .models import Certificate, Evaluation, InstructorRating, ObjectiveRating, Rating
+from ..models import Certificate, Evaluation, InstructorRating, ObjectiveRating, Rating
+from .issuing import CertificateRefused, certificate_issue, certificates_issue_for_enrolment
 
 logger = logging.getLogger(__name__)
 
@@ -266,8 +267,6 @@ def evaluation_submit(
 
 def _ce_certificate_issue(*, evaluation: Evaluation, now: datetime) -> None:
     """Issue what the submitted evaluation unlocks; a refusal is kept, never raised."""
-    from .services import CertificateRefused, certificate_issue, certificates_issue_for_enrolment
-
     enrolment = Enrolment.objects.get(pk=evaluation.enrolment_id)
     reason = ""
     try:

@@ -11,13 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 
 import segno
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from catalog.models import CertificateLayout, CreditType, SiteSettings
 from polaris.pdf import render_pdf, static_base_url, static_file_uri
 
-from .models import Certificate
+from ..models import Certificate
 
 ATTENDANCE_TEMPLATE = "certificates/pdf/attendance.html"
 # CE certificates by their credit type's layout.
@@ -34,6 +36,15 @@ TRANSCRIPT_TEMPLATE = "certificates/pdf/transcript.html"
 # one page whatever the trainee's name or the course's title.
 LONG_NAME, LONGER_NAME = 32, 90
 LONG_COURSE, LONGER_COURSE = 80, 150
+
+
+def pdf_filename(certificate: Certificate) -> str:
+    return f"polaris-certificate-{certificate.code}.pdf"
+
+
+def verification_url(certificate: Certificate) -> str:
+    """The certificate's public verification page, which its QR code and its email link to."""
+    return settings.SITE_URL + reverse("certificates:verify", kwargs={"code": certificate.code})
 
 
 def _svg_uri(svg: str) -> str:
@@ -177,8 +188,6 @@ def certificate_signer(certificate: Certificate, site: SiteSettings) -> Signer:
 
 
 def certificate_context(certificate: Certificate) -> dict:
-    from .services import verification_url
-
     credit_type: CreditType | None = certificate.credit_type
     site = SiteSettings.current()
     url = verification_url(certificate)

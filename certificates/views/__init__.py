@@ -1,0 +1,1 @@
+"""Certificate pages, by sub-domain: downloads, verification, evaluations."""
