@@ -7,7 +7,8 @@ class RegistrationConfig(AppConfig):
     verbose_name = "Registration"
 
     def ready(self) -> None:
-        from . import actions, receivers  # noqa: F401
+        # tasks: registered with Celery, for the services that queue them by name (background).
+        from . import actions, receivers, tasks  # noqa: F401
         from .roles import roles_sync
         from .services import account_emails
         from .services.emails import email_kind_register

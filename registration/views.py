@@ -35,7 +35,13 @@ from .services import cart as cart_services
 from .services import enrolments as enrolment_services
 from .services import orders as order_services
 from .services import payments, waitlist
-from .services.orders import OrderRefused, OrderStateError, ProfileRequired
+from .services.exceptions import (
+    EnrolmentError,
+    OrderRefused,
+    OrderStateError,
+    ProfileRequired,
+    WaitlistError,
+)
 
 
 @dataclass(frozen=True)
@@ -469,7 +475,7 @@ def enrolment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             refunded = enrolment_services.enrolment_cancel(
                 enrolment=enrolment, by=request.user, now=now
             )
-        except (enrolment_services.EnrolmentError, payments.PaymentUnavailable) as error:
+        except (EnrolmentError, payments.PaymentUnavailable) as error:
             messages.error(request, str(error))
             return redirect("registration:enrolment_cancel", pk=pk)
         messages.success(
@@ -502,7 +508,7 @@ def enrolment_move(request: HttpRequest, pk: int) -> HttpResponse:
             enrolment_services.enrolment_transfer(
                 enrolment=enrolment, to_session=target, by=request.user, now=now
             )
-        except enrolment_services.EnrolmentError as error:
+        except EnrolmentError as error:
             form.add_error("session", str(error))
         else:
             messages.success(
@@ -523,7 +529,7 @@ def waitlist_join(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(Session.objects.select_related("offering"), pk=session_id)
     try:
         waitlist.waitlist_join(trainee=request.user, session=session, now=timezone.now())
-    except waitlist.WaitlistError as error:
+    except WaitlistError as error:
         messages.error(request, str(error))
     else:
         messages.success(
@@ -551,7 +557,7 @@ def waitlist_accept(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
     try:
         waitlist.waitlist_accept(entry=entry, now=timezone.now())
-    except waitlist.WaitlistError as error:
+    except WaitlistError as error:
         messages.error(request, str(error))
         return redirect("registration:my_trainings")
     messages.success(
@@ -567,14 +573,14 @@ def waitlist_take(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     try:
         entry = waitlist.waitlist_offer_by_token(token=token, trainee=request.user)
-    except waitlist.WaitlistError as error:
+    except WaitlistError as error:
         return render(
             request, "registration/waitlist_take.html", {"problem": str(error)}, status=404
         )
     if request.method == "POST":
         try:
             waitlist.waitlist_take_by_link(entry=entry, now=now)
-        except waitlist.WaitlistError as error:
+        except WaitlistError as error:
             messages.error(request, str(error))
             return redirect("registration:waitlist_take", token=token)
         messages.success(

@@ -35,23 +35,22 @@ from ..models import (
     TraineeProfile,
 )
 from ..selectors import seats_taken_count
-from ..services.enrolments import transfer_targets
-from ..services.orders import OrderStateError, order_mark_paid_offline
+from ..services.enrolments import enrolment_transfer_by_staff, transfer_targets
+from ..services.exceptions import OrderStateError, StaffActionRefused
+from ..services.orders import (
+    OrderCancellation,
+    order_cancel_by_staff,
+    order_mark_paid_offline,
+    refund_default_cents,
+    registration_manual,
+)
 from ..services.payments import (
     PaymentUnavailable,
+    order_refund_by_staff,
     payment_mismatch_open,
     payment_mismatch_refund,
 )
-from ..services.staff import (
-    OrderCancellation,
-    StaffActionRefused,
-    enrolment_move_by_staff,
-    order_cancel_by_staff,
-    order_refund_by_staff,
-    refund_default_cents,
-    registration_manual,
-    waiver_grant,
-)
+from ..services.waivers import waiver_grant
 
 TEMPLATES = "admin/registration/order"
 
@@ -644,7 +643,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(request.path)
             old_when = enrolment.session.when
             try:
-                moved = enrolment_move_by_staff(
+                moved = enrolment_transfer_by_staff(
                     enrolment=enrolment,
                     to_session=form.cleaned_data["session"],
                     by=request.user,

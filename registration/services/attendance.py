@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.services import log_actions
 from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session, SiteSettings
+from polaris.pdf import render_pdf, static_base_url, static_file_uri
 
 from ..actions import when
 from ..evidence import AttendanceFlags, reasons_text, zoom_connected_minutes
@@ -708,10 +710,6 @@ def sign_in_sheet_pdf(
 ) -> bytes:
     """A printable sign-in sheet: one row per trainee, with signature and time columns for
     sign-in and sign-out (letter, portrait)."""
-    from django.template.loader import render_to_string
-
-    from polaris.pdf import render_pdf, static_base_url, static_file_uri
-
     html = render_to_string(
         "registration/pdf/sign_in_sheet.html",
         {

@@ -9,15 +9,16 @@ from django.utils.translation import gettext as _
 
 from audit.services import log_action
 from catalog.models import Session, SiteSettings
+from catalog.selectors import upcoming_sessions_q
 
 from ..models import Enrolment
 from ..pricing import PricedItem, RefundQuote, cancellation_refund
+from ..selectors import seats_taken_count
 from .emails import email_queue
+from .exceptions import EnrolmentError, StaffActionRefused
+from .payments import refund_issue
 from .seats import seats_changed, seats_left_locked, sessions_lock
-
-
-class EnrolmentError(Exception):
-    pass
+from .waitlist import waitlist_offer_next
 
 
 def _priced(enrolment: Enrolment) -> PricedItem:
@@ -68,9 +69,6 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
 
     The record is kept (CE rules: four years); the seat goes to the waitlist.
     """
-    from .payments import refund_issue
-    from .waitlist import waitlist_offer_next
-
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update(of=("self",))
@@ -119,10 +117,6 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
 
 def transfer_targets(*, enrolment: Enrolment, now: datetime) -> list[Session]:
     """Other upcoming dates of the same offering."""
-    from catalog.selectors import upcoming_sessions_q
-
-    from ..selectors import seats_taken_count
-
     return list(
         Session.objects.filter(upcoming_sessions_q(now), offering_id=enrolment.session.offering_id)
         .exclude(pk=enrolment.session_id)
@@ -135,8 +129,6 @@ def enrolment_transfer(
     *, enrolment: Enrolment, to_session: Session, by, now: datetime
 ) -> Enrolment:
     """Move a confirmed enrolment to another session of the same offering, if a seat is free."""
-    from .waitlist import waitlist_offer_next
-
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update(of=("self",))
@@ -192,3 +184,30 @@ def enrolment_transfer(
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
     return moved
+
+
+def enrolment_transfer_by_staff(
+    *, enrolment: Enrolment, to_session: Session, by, now: datetime
+) -> Enrolment:
+    """Transfer a confirmed registration to another date of the same offering, as the trainee
+    could, with the capacity checked under the lock and refusals worded for the coordinator."""
+    with transaction.atomic():
+        current = Enrolment.objects.select_related("session").get(pk=enrolment.pk)
+        if (
+            to_session.offering_id == current.session.offering_id
+            and to_session.pk != current.session_id
+        ):
+            sessions = sessions_lock([current.session_id, to_session.pk])
+            target = sessions[to_session.pk]
+            if seats_left_locked({target.pk: target}, now=now)[target.pk] <= 0:
+                raise StaffActionRefused(
+                    _(
+                        "%(session)s is full: no seat is free. Raise its capacity first, or "
+                        "choose another date."
+                    )
+                    % {"session": target}
+                )
+        try:
+            return enrolment_transfer(enrolment=current, to_session=to_session, by=by, now=now)
+        except EnrolmentError as error:
+            raise StaffActionRefused(str(error)) from error

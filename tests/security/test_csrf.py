@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from catalog.models import Offering
 from registration.models import InquiryTopic
-from registration.services.waitlist import waitlist_offer_token
+from registration.tokens import waitlist_offer_token
 from tests.factories import totp_code
 from tests.registration.flows import session_of
 from tests.registration.test_cart import bundle_choice

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from registration.models import InquiryTopic
-from registration.services.waitlist import waitlist_offer_token
+from registration.tokens import waitlist_offer_token
 
 from .conftest import World, database_state, sign_in
 
