@@ -228,7 +228,7 @@ def _greeting_name(email: OutboundEmail, order) -> str:
 def _from_template(email: OutboundEmail) -> EmailMessage:
     """The email of one of registration's kinds: templates/registration/emails/<kind>.txt
     (first line the subject) and .html (see email_render); an order confirmation carries an
-    .ics per registration, a move or a cancellation the updated one."""
+    .ics per registration, a transfer or a cancellation the updated one."""
     order = order_for_email(order_id=email.order_id) if email.order_id else None
     site = SiteSettings.current()
     context = {
@@ -257,7 +257,7 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
     )
     if email.roster_message_id and site.coordinator_email:
         message.reply_to = [site.coordinator_email]
-    # Each registration's calendar entry: sent when it is confirmed, updated when it moves,
+    # Each registration's calendar entry: sent when it is confirmed, updated when it is transferred,
     # removed when it is cancelled (one UID for its life, see calendar_entries).
     enrolments = []
     if email.kind == "order_confirmation" and order is not None:
@@ -268,7 +268,7 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
             if enrolment.status == Enrolment.Status.CONFIRMED and enrolment.session.is_dated
         ]
     elif (
-        email.kind in ("enrolment_moved", "enrolment_cancelled")
+        email.kind in ("enrolment_transferred", "enrolment_cancelled")
         and email.enrolment is not None
         and email.enrolment.session.is_dated
     ):

@@ -1,4 +1,4 @@
-"""A trainee's own changes to a paid enrolment: cancel within the policy, or move to another
+"""A trainee's own changes to a paid enrolment: cancel within the policy, or transfer to another
 date of the same offering."""
 
 from collections.abc import Iterable
@@ -128,7 +128,7 @@ def transfer_targets(*, enrolment: Enrolment, now: datetime) -> list[Session]:
 def enrolment_transfer(
     *, enrolment: Enrolment, to_session: Session, by, now: datetime
 ) -> Enrolment:
-    """Move a confirmed enrolment to another session of the same offering, if a seat is free."""
+    """Transfer a confirmed enrolment to another session of the same offering, if a seat is free."""
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update(of=("self",))
@@ -157,7 +157,7 @@ def enrolment_transfer(
             raise EnrolmentError(_("That date is not open for registration."))
         if seats_left_locked({target.pk: target}, now=now)[target.pk] <= 0:
             raise EnrolmentError(_("That date is full. You can join its waitlist instead."))
-        moved = Enrolment.objects.create(
+        transferred = Enrolment.objects.create(
             session=target,
             trainee=enrolment.trainee,
             status=Enrolment.Status.CONFIRMED,
@@ -165,25 +165,25 @@ def enrolment_transfer(
             credit_type=enrolment.credit_type,
         )
         enrolment.status = Enrolment.Status.TRANSFERRED
-        enrolment.transferred_to = moved
+        enrolment.transferred_to = transferred
         enrolment.closed_at = now
         enrolment.save(update_fields=["status", "transferred_to", "closed_at"])
         if enrolment.order_line_id:
             log_action(
                 enrolment.order_line.order,
-                "registration.enrolment.moved",
+                "registration.enrolment.transferred",
                 actor=by,
                 data={"old": str(enrolment.session.when), "new": str(target.when)},
             )
         email_queue(
-            kind="enrolment_moved",
+            kind="enrolment_transferred",
             to=enrolment.trainee.email,
-            key=f"enrolment_moved:{moved.pk}",
-            enrolment=moved,
+            key=f"enrolment_transferred:{transferred.pk}",
+            enrolment=transferred,
         )
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
-    return moved
+    return transferred
 
 
 def enrolment_transfer_by_staff(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from catalog.formatting import format_cents
 from certificates.selectors import trainee_has_ce_certificates
 
-from ..forms import MoveForm
+from ..forms import TransferForm
 from ..models import Enrolment, WaitlistEntry
 from ..selectors import my_trainings as my_trainings_of
 from ..selectors import (
@@ -86,17 +86,17 @@ def enrolment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "enrolment": enrolment,
             "refund": quote,
-            "can_move": bool(enrolment_services.transfer_targets(enrolment=enrolment, now=now)),
+            "can_transfer": bool(enrolment_services.transfer_targets(enrolment=enrolment, now=now)),
         },
     )
 
 
 @login_required
-def enrolment_move(request: HttpRequest, pk: int) -> HttpResponse:
+def enrolment_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = _own_enrolment(request, pk)
     now = timezone.now()
     targets = enrolment_services.transfer_targets(enrolment=enrolment, now=now)
-    form = MoveForm(request.POST or None, sessions=targets)
+    form = TransferForm(request.POST or None, sessions=targets)
     if request.method == "POST" and form.is_valid():
         target = next(s for s in targets if s.pk == form.cleaned_data["session"])
         try:
@@ -112,7 +112,7 @@ def enrolment_move(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("registration:my_trainings")
     return render(
         request,
-        "registration/enrolment_move.html",
+        "registration/enrolment_transfer.html",
         {"enrolment": enrolment, "form": form, "targets": targets},
         status=400 if form.errors else 200,
     )

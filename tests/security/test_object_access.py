@@ -103,8 +103,8 @@ ACCESS = {
     "registration:enrolment_cancel": Access(
         _args(lambda w: w.enrolment.pk)("registration:enrolment_cancel"), owned()
     ),
-    "registration:enrolment_move": Access(
-        _args(lambda w: w.enrolment.pk)("registration:enrolment_move"), owned()
+    "registration:enrolment_transfer": Access(
+        _args(lambda w: w.enrolment.pk)("registration:enrolment_transfer"), owned()
     ),
     "registration:cart_ce": Access(
         _args(lambda w: w.cart_item.pk)("registration:cart_ce"),
