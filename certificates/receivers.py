@@ -46,11 +46,6 @@ def _attendance_relied_on(sender, *, enrolments, **kwargs) -> set[int]:
     return selectors.enrolments_certified(enrolments=enrolments)
 
 
-@receiver(signals.session_counts, dispatch_uid="certificates.session_counts")
-def _session_counts(sender, **kwargs) -> dict:
-    return {"certificates_issued": selectors.certificates_issued_count()}
-
-
 @receiver(signals.enrolments_prefetch, dispatch_uid="certificates.enrolments_prefetch")
 def _enrolments_prefetch(sender, *, prefix: str, **kwargs) -> list[Prefetch]:
     """Each enrolment's certificates the trainee can download, as `valid_certificates`."""

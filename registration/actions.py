@@ -112,7 +112,7 @@ ACTIONS = {
         _("%(session)s cancelled; %(refunded_cents)s refunded."),
         shown,
     ),
-    "registration.enrolment.moved": (_("Moved from %(old)s to %(new)s."), shown),
+    "registration.enrolment.transferred": (_("Transferred from %(old)s to %(new)s."), shown),
     "registration.attendance.marked": (_("Marked %(attendance)s for %(session)s."), _attendance),
     "registration.attendance.override": (
         _("Counted attended in full for %(session)s despite: %(flags)s. Reason: %(reason)s"),

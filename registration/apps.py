@@ -9,7 +9,8 @@ class RegistrationConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from . import actions, dashboard, receivers  # noqa: F401
+        # tasks: registered with Celery, for the services that queue them by name (background).
+        from . import actions, dashboard, receivers, tasks  # noqa: F401
         from .roles import roles_sync
         from .services import account_emails
         from .services.emails import email_kind_register

@@ -1,4 +1,4 @@
-"""Registration forms: the trainee profile, CE choices, payment method, moving a date, bundles,
+"""Registration forms: the trainee profile, CE choices, payment method, transferring to another date, bundles,
 the experiential intake and its review, interest lists, contact inquiries, closing an account."""
 
 from dataclasses import dataclass
@@ -73,7 +73,7 @@ class CheckoutForm(forms.Form):
         self.fields["payment_method"].initial = choices[0][0]
 
 
-class MoveForm(forms.Form):
+class TransferForm(forms.Form):
     session = forms.TypedChoiceField(
         label=_("New date"),
         coerce=int,

@@ -377,11 +377,7 @@ def _count(queryset: QuerySet) -> Subquery:
 
 
 def sessions_with_roster_counts(sessions: QuerySet, *, now: datetime) -> QuerySet:
-    """Annotate sessions with what the coordinator's sessions list shows, and what the apps
-    above count on each (signals.session_counts: certificates, those issued)."""
-    counts = {}
-    for more in signals.answers(signals.session_counts, now=now):
-        counts.update(more)
+    """Annotate sessions with what the coordinator's sessions list and dashboard show."""
     return sessions.annotate(
         seats_confirmed=_count(Enrolment.objects.filter(status=Enrolment.Status.CONFIRMED)),
         seats_held=_count(
@@ -397,7 +393,6 @@ def sessions_with_roster_counts(sessions: QuerySet, *, now: datetime) -> QuerySe
                 attendance=Enrolment.Attendance.UNMARKED
             )
         ),
-        **counts,
     )
 
 

@@ -20,11 +20,6 @@ attendance_marked = Signal()
 # certificate); their attendance then stays as it is.
 attendance_relied_on = Signal()
 
-# Asked when the coordinator's sessions are read with their roster counts: each receiver
-# returns a dict of further annotations on Session (name → expression), read in the same
-# query (certificates: "certificates_issued").
-session_counts = Signal()
-
 # Asked when a trainee's orders are read with their enrolments (My trainings, an order's
 # page), with `prefix`, the lookup from the order to its enrolments ("lines__enrolments__"):
 # each receiver returns Prefetch lookups from there (certificates: each enrolment's valid

@@ -1,4 +1,5 @@
 """Certificates in Django admin, one module per area: the certificates themselves, course
-evaluations, and the roster's certificates (its action and progress page)."""
+evaluations, the roster's certificates (its action and progress page), and the sessions
+list's count of certificates issued."""
 
-from . import certificates, evaluations, roster  # noqa: F401
+from . import certificates, evaluations, roster, sessions  # noqa: F401

@@ -1,5 +1,5 @@
 """Orders in Django admin: lines, payments, refunds and audit log, with the coordinator's
-actions (mark paid, cancel, refund, move a registration, register by hand); trainee profiles;
+actions (mark paid, cancel, refund, transfer a registration, register by hand); trainee profiles;
 prerequisite waivers. Every state change goes through a service, with the staff user as actor."""
 
 from django import forms
@@ -34,23 +34,22 @@ from ..models import (
     Refund,
     TraineeProfile,
 )
-from ..services.enrolments import transfer_targets
-from ..services.orders import OrderStateError, order_mark_paid_offline
+from ..services.enrolments import enrolment_transfer_by_staff, transfer_targets
+from ..services.exceptions import OrderStateError, StaffActionRefused
+from ..services.orders import (
+    OrderCancellation,
+    order_cancel_by_staff,
+    order_mark_paid_offline,
+    refund_default_cents,
+    registration_manual,
+)
 from ..services.payments import (
     PaymentUnavailable,
+    order_refund_by_staff,
     payment_mismatch_open,
     payment_mismatch_refund,
 )
-from ..services.staff import (
-    OrderCancellation,
-    StaffActionRefused,
-    enrolment_move_by_staff,
-    order_cancel_by_staff,
-    order_refund_by_staff,
-    refund_default_cents,
-    registration_manual,
-    waiver_grant,
-)
+from ..services.waivers import waiver_grant
 
 TEMPLATES = "admin/registration/order"
 
@@ -94,14 +93,14 @@ class OrderLineInline(ReadOnlyInline):
     def registrations(self, line: OrderLine) -> str:
         rows = []
         for enrolment in line.enrolments.all():
-            move = ""
+            transfer = ""
             if enrolment.status == Enrolment.Status.CONFIRMED:
-                move = format_html(
+                transfer = format_html(
                     ' · <a href="{}">{}</a>',
-                    reverse("admin:registration_enrolment_move", args=[enrolment.pk]),
-                    _("Move to another date…"),
+                    reverse("admin:registration_enrolment_transfer", args=[enrolment.pk]),
+                    _("Transfer to another date…"),
                 )
-            rows.append((enrolment.session.when, enrolment.get_status_display(), move))
+            rows.append((enrolment.session.when, enrolment.get_status_display(), transfer))
         return format_html_join(mark_safe("<br>"), "{} · {}{}", rows)
 
 
@@ -221,7 +220,7 @@ class ManualRegistrationForm(forms.Form):
         return email
 
 
-class MoveForm(forms.Form):
+class TransferForm(forms.Form):
     # Any session: the service, not the form, refuses another offering's or a full one.
     session = forms.ModelChoiceField(
         queryset=Session.objects.all(),
@@ -589,8 +588,8 @@ class EnrolmentAdmin(admin.ModelAdmin):
     list_filter = ("status", "attendance", "session__offering")
     search_fields = ("trainee__email", "trainee__trainee_profile__legal_name")
     list_select_related = ("trainee", "session__offering", "credit_type")
-    readonly_fields = [*(f.name for f in Enrolment._meta.fields), "move_link"]
-    actions = ("move_to_another_date",)
+    readonly_fields = [*(f.name for f in Enrolment._meta.fields), "transfer_link"]
+    actions = ("transfer_to_another_date",)
 
     def has_add_permission(self, request):
         return False
@@ -601,35 +600,35 @@ class EnrolmentAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<path:object_id>/move/",
-                self.admin_site.admin_view(self.move_view),
-                name="registration_enrolment_move",
+                "<path:object_id>/transfer/",
+                self.admin_site.admin_view(self.transfer_view),
+                name="registration_enrolment_transfer",
             ),
             *super().get_urls(),
         ]
 
-    @admin.display(description=gettext_lazy("move"))
-    def move_link(self, enrolment: Enrolment) -> str:
+    @admin.display(description=gettext_lazy("transfer"))
+    def transfer_link(self, enrolment: Enrolment) -> str:
         if enrolment.status != Enrolment.Status.CONFIRMED:
             return "—"
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("admin:registration_enrolment_move", args=[enrolment.pk]),
-            _("Move to another date of the same offering…"),
+            reverse("admin:registration_enrolment_transfer", args=[enrolment.pk]),
+            _("Transfer to another date of the same offering…"),
         )
 
     @admin.action(
-        description=gettext_lazy("Move to another date of the same offering…"),
+        description=gettext_lazy("Transfer to another date of the same offering…"),
         permissions=["change"],
     )
-    def move_to_another_date(self, request, queryset):
+    def transfer_to_another_date(self, request, queryset):
         enrolments = list(queryset[:2])
         if len(enrolments) != 1:
-            self.message_user(request, _("Move one registration at a time."), messages.ERROR)
+            self.message_user(request, _("Transfer one registration at a time."), messages.ERROR)
             return None
-        return redirect("admin:registration_enrolment_move", enrolments[0].pk)
+        return redirect("admin:registration_enrolment_transfer", enrolments[0].pk)
 
-    def move_view(self, request, object_id):
+    def transfer_view(self, request, object_id):
         enrolment = self.get_object(request, unquote(object_id))
         if enrolment is None:
             raise Http404
@@ -637,13 +636,13 @@ class EnrolmentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         now = timezone.now()
         if request.method == "POST":
-            form = MoveForm(request.POST)
+            form = TransferForm(request.POST)
             if not form.is_valid():
                 self.message_user(request, _("Choose the new date."), messages.ERROR)
                 return HttpResponseRedirect(request.path)
             old_when = enrolment.session.when
             try:
-                moved = enrolment_move_by_staff(
+                transferred = enrolment_transfer_by_staff(
                     enrolment=enrolment,
                     to_session=form.cleaned_data["session"],
                     by=request.user,
@@ -654,23 +653,27 @@ class EnrolmentAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(request.path)
             self.message_user(
                 request,
-                _("%(trainee)s moved from %(old)s to %(new)s.")
-                % {"trainee": enrolment.trainee.email, "old": old_when, "new": moved.session.when},
+                _("%(trainee)s transferred from %(old)s to %(new)s.")
+                % {
+                    "trainee": enrolment.trainee.email,
+                    "old": old_when,
+                    "new": transferred.session.when,
+                },
                 messages.SUCCESS,
             )
-            if moved.order_line_id:
-                return redirect("admin:registration_order_change", moved.order_line.order_id)
-            return redirect("admin:registration_enrolment_change", moved.pk)
+            if transferred.order_line_id:
+                return redirect("admin:registration_order_change", transferred.order_line.order_id)
+            return redirect("admin:registration_enrolment_change", transferred.pk)
         return TemplateResponse(
             request,
-            f"{TEMPLATES}/enrolment_move.html",
+            f"{TEMPLATES}/enrolment_transfer.html",
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": _("Move a registration to another date"),
+                "title": _("Transfer a registration to another date"),
                 "enrolment": enrolment,
                 "original": enrolment,
-                "movable": enrolment.status == Enrolment.Status.CONFIRMED,
+                "transferable": enrolment.status == Enrolment.Status.CONFIRMED,
                 "targets": transfer_targets(enrolment=enrolment, now=now),
             },
         )

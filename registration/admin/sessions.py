@@ -1,5 +1,6 @@
 """The coordinator's sessions list: the catalog's sessions with their rosters' figures (seats
-confirmed and held, the waitlist, attendance marked, certificates issued) and a roster link."""
+confirmed and held, the waitlist, attendance marked) and a roster link. Certificates adds its
+own column over this one (certificates/admin/sessions.py)."""
 
 from django.contrib import admin
 from django.urls import reverse
@@ -21,7 +22,6 @@ class SessionAdmin(CatalogSessionAdmin):
         "held",
         "waitlist",
         "attendance",
-        "certificates",
         "roster",
     )
 
@@ -47,10 +47,6 @@ class SessionAdmin(CatalogSessionAdmin):
         if not session.seats_confirmed:
             return "—"
         return f"{session.attendance_marked} / {session.seats_confirmed}"
-
-    @admin.display(description=_("certificates issued"), ordering="certificates_issued")
-    def certificates(self, session: Session) -> int:
-        return session.certificates_issued
 
     @admin.display(description=_("roster"))
     def roster(self, session: Session) -> str:

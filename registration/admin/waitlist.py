@@ -13,7 +13,8 @@ from catalog.models import Session
 from polaris.admin import id_param
 
 from ..models import WaitlistEntry
-from ..services.staff import StaffActionRefused, waitlist_offer_now
+from ..services.exceptions import StaffActionRefused
+from ..services.waitlist import waitlist_offer_now
 
 
 def _moment(when) -> str:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.services import log_actions
 from catalog.formatting import PACIFIC
 from catalog.models import Offering, Session, SiteSettings
+from polaris.pdf import render_pdf, static_base_url, static_file_uri
 
 from .. import signals
 from ..actions import when
@@ -700,10 +702,6 @@ def sign_in_sheet_pdf(
 ) -> bytes:
     """A printable sign-in sheet: one row per trainee, with signature and time columns for
     sign-in and sign-out (letter, portrait)."""
-    from django.template.loader import render_to_string
-
-    from polaris.pdf import render_pdf, static_base_url, static_file_uri
-
     html = render_to_string(
         "registration/pdf/sign_in_sheet.html",
         {

@@ -1,5 +1,5 @@
 """The calendar entry a trainee keeps for each registration: one identity from the order to a
-move or a cancellation, so their calendar updates the entry instead of adding another."""
+transfer or a cancellation, so their calendar updates the entry instead of adding another."""
 
 from datetime import datetime
 
@@ -13,14 +13,14 @@ from ..models import Enrolment
 
 
 def registration_uid(enrolment: Enrolment) -> str:
-    """Moves keep the order line (a move makes a new enrolment on the same line)."""
+    """Transfers keep the order line (a transfer makes a new enrolment on the same line)."""
     if enrolment.order_line_id:
         return f"registration-{enrolment.order_line_id}@polaris-trainings"
     return f"enrolment-{enrolment.pk}@polaris-trainings"
 
 
 def _sequence(enrolment: Enrolment) -> int:
-    """How many times this registration moved before reaching this enrolment."""
+    """How many times this registration was transferred before reaching this enrolment."""
     if not enrolment.order_line_id:
         return 0
     return Enrolment.objects.filter(

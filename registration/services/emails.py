@@ -31,9 +31,14 @@ from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from catalog.models import SiteSettings
 from polaris.mail import send_reusing_connection
 
+from ..background import EMAIL_SEND, task_queue
 from ..models import Enrolment, OutboundEmail
+from ..selectors import order_for_email, person_name
+from ..tokens import waitlist_offer_token
+from .calendar_entries import registration_ics, registration_ics_name
 
 logger = logging.getLogger(__name__)
 
@@ -183,11 +188,9 @@ def emails_queue(emails: Iterable[OutboundEmail]) -> list[OutboundEmail]:
 def _publish(keys: list[str]) -> None:
     """Hand the emails' tasks to the broker. When it can't be reached, the rest are left for
     the sweep's next tick (rather than after the stuck bound), and the caller goes on."""
-    from ..tasks import email_send
-
     for index, key in enumerate(keys):
         try:
-            email_send.delay(key)
+            task_queue(EMAIL_SEND, key)
         except Exception:
             logger.warning(
                 "Could not queue %d emails; the outbox sweep will", len(keys) - index, exc_info=True
@@ -215,8 +218,6 @@ def _changed(email: OutboundEmail) -> None:
 def _greeting_name(email: OutboundEmail, order) -> str:
     """Who the email greets: the trainee's legal name, else their account's name; "" when
     the email is not to a trainee, or their name is not known."""
-    from ..selectors import person_name
-
     trainee = order.trainee if order is not None else None
     for link in ("enrolment", "waitlist_entry", "intake"):
         if trainee is None and getattr(email, f"{link}_id", None):
@@ -227,12 +228,7 @@ def _greeting_name(email: OutboundEmail, order) -> str:
 def _from_template(email: OutboundEmail) -> EmailMessage:
     """The email of one of registration's kinds: templates/registration/emails/<kind>.txt
     (first line the subject) and .html (see email_render); an order confirmation carries an
-    .ics per registration, a move or a cancellation the updated one."""
-    from catalog.models import SiteSettings
-
-    from ..selectors import order_for_email
-    from .calendar_entries import registration_ics, registration_ics_name
-
+    .ics per registration, a transfer or a cancellation the updated one."""
     order = order_for_email(order_id=email.order_id) if email.order_id else None
     site = SiteSettings.current()
     context = {
@@ -252,8 +248,6 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
         "site_url": settings.SITE_URL,
     }
     if email.kind == "waitlist_offer" and email.waitlist_entry is not None:
-        from .waitlist import waitlist_offer_token
-
         context["offer_url"] = settings.SITE_URL + reverse(
             "registration:waitlist_take",
             args=[waitlist_offer_token(entry=email.waitlist_entry)],
@@ -263,7 +257,7 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
     )
     if email.roster_message_id and site.coordinator_email:
         message.reply_to = [site.coordinator_email]
-    # Each registration's calendar entry: sent when it is confirmed, updated when it moves,
+    # Each registration's calendar entry: sent when it is confirmed, updated when it is transferred,
     # removed when it is cancelled (one UID for its life, see calendar_entries).
     enrolments = []
     if email.kind == "order_confirmation" and order is not None:
@@ -274,7 +268,7 @@ def _from_template(email: OutboundEmail) -> EmailMessage:
             if enrolment.status == Enrolment.Status.CONFIRMED and enrolment.session.is_dated
         ]
     elif (
-        email.kind in ("enrolment_moved", "enrolment_cancelled")
+        email.kind in ("enrolment_transferred", "enrolment_cancelled")
         and email.enrolment is not None
         and email.enrolment.session.is_dated
     ):

@@ -1,4 +1,4 @@
-"""A trainee's own changes to a paid enrolment: cancel within the policy, or move to another
+"""A trainee's own changes to a paid enrolment: cancel within the policy, or transfer to another
 date of the same offering."""
 
 from collections.abc import Iterable
@@ -9,15 +9,15 @@ from django.utils.translation import gettext as _
 
 from audit.services import log_action
 from catalog.models import Session, SiteSettings
+from catalog.selectors import upcoming_sessions_q
 
 from ..models import Enrolment
 from ..pricing import PricedItem, RefundQuote, cancellation_refund
 from .emails import email_queue
+from .exceptions import EnrolmentError, StaffActionRefused
+from .payments import refund_issue
 from .seats import seats_changed, seats_left_locked, sessions_lock
-
-
-class EnrolmentError(Exception):
-    pass
+from .waitlist import waitlist_offer_next
 
 
 def _priced(enrolment: Enrolment) -> PricedItem:
@@ -68,9 +68,6 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
 
     The record is kept (CE rules: four years); the seat goes to the waitlist.
     """
-    from .payments import refund_issue
-    from .waitlist import waitlist_offer_next
-
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update(of=("self",))
@@ -119,8 +116,6 @@ def enrolment_cancel(*, enrolment: Enrolment, by, now: datetime, staff: bool = F
 
 def transfer_targets(*, enrolment: Enrolment, now: datetime) -> list[Session]:
     """Other upcoming dates of the same offering."""
-    from catalog.selectors import upcoming_sessions_q
-
     return list(
         Session.objects.filter(upcoming_sessions_q(now), offering_id=enrolment.session.offering_id)
         .exclude(pk=enrolment.session_id)
@@ -132,9 +127,7 @@ def transfer_targets(*, enrolment: Enrolment, now: datetime) -> list[Session]:
 def enrolment_transfer(
     *, enrolment: Enrolment, to_session: Session, by, now: datetime
 ) -> Enrolment:
-    """Move a confirmed enrolment to another session of the same offering, if a seat is free."""
-    from .waitlist import waitlist_offer_next
-
+    """Transfer a confirmed enrolment to another session of the same offering, if a seat is free."""
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update(of=("self",))
@@ -163,7 +156,7 @@ def enrolment_transfer(
             raise EnrolmentError(_("That date is not open for registration."))
         if seats_left_locked({target.pk: target}, now=now)[target.pk] <= 0:
             raise EnrolmentError(_("That date is full. You can join its waitlist instead."))
-        moved = Enrolment.objects.create(
+        transferred = Enrolment.objects.create(
             session=target,
             trainee=enrolment.trainee,
             status=Enrolment.Status.CONFIRMED,
@@ -171,22 +164,49 @@ def enrolment_transfer(
             credit_type=enrolment.credit_type,
         )
         enrolment.status = Enrolment.Status.TRANSFERRED
-        enrolment.transferred_to = moved
+        enrolment.transferred_to = transferred
         enrolment.closed_at = now
         enrolment.save(update_fields=["status", "transferred_to", "closed_at"])
         if enrolment.order_line_id:
             log_action(
                 enrolment.order_line.order,
-                "registration.enrolment.moved",
+                "registration.enrolment.transferred",
                 actor=by,
                 data={"old": str(enrolment.session.when), "new": str(target.when)},
             )
         email_queue(
-            kind="enrolment_moved",
+            kind="enrolment_transferred",
             to=enrolment.trainee.email,
-            key=f"enrolment_moved:{moved.pk}",
-            enrolment=moved,
+            key=f"enrolment_transferred:{transferred.pk}",
+            enrolment=transferred,
         )
         waitlist_offer_next(session_id=enrolment.session_id, now=now)
     seats_changed()
-    return moved
+    return transferred
+
+
+def enrolment_transfer_by_staff(
+    *, enrolment: Enrolment, to_session: Session, by, now: datetime
+) -> Enrolment:
+    """Transfer a confirmed registration to another date of the same offering, as the trainee
+    could, with the capacity checked under the lock and refusals worded for the coordinator."""
+    with transaction.atomic():
+        current = Enrolment.objects.select_related("session").get(pk=enrolment.pk)
+        if (
+            to_session.offering_id == current.session.offering_id
+            and to_session.pk != current.session_id
+        ):
+            sessions = sessions_lock([current.session_id, to_session.pk])
+            target = sessions[to_session.pk]
+            if seats_left_locked({target.pk: target}, now=now)[target.pk] <= 0:
+                raise StaffActionRefused(
+                    _(
+                        "%(session)s is full: no seat is free. Raise its capacity first, or "
+                        "choose another date."
+                    )
+                    % {"session": target}
+                )
+        try:
+            return enrolment_transfer(enrolment=current, to_session=to_session, by=by, now=now)
+        except EnrolmentError as error:
+            raise StaffActionRefused(str(error)) from error

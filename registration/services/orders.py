@@ -2,22 +2,34 @@
 
 The amount charged is computed here, on the server, from the catalog at order time, and
 snapshotted on the order lines; nothing the browser sends sets a price.
+
+What the coordinator does from the admin:
+- Cancelling a paid order cancels its upcoming confirmed registrations and frees their seats,
+  but refunds nothing: the right amount depends on why (the trainee's request within the
+  policy, the center's cancellation, a goodwill gesture), so the coordinator refunds as a
+  separate, deliberate step on the order's Refund page (payments.order_refund_by_staff).
+- A manual registration skips the trainee-facing eligibility rules (prerequisites, intake,
+  registration window): the coordinator decides. It still needs a free seat in an open
+  session, no other registration for the same training, and CE the trainee's license allows.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import log_action
-from catalog.models import Bundle, SiteSettings
+from catalog.models import Bundle, CreditType, Offering, Session, SiteSettings, seats_taken_q
 
+from ..background import CHECKOUT_CLOSE, task_queue
 from ..models import CartItem, Enrolment, Order, OrderLine, Payment, WaitlistEntry
 from ..pricing import BundlePrice, ItemPrice, Quote, quote
-from ..rules import CartCheck, check_cart
+from ..rules import CartCheck, ce_options, check_cart
 from ..selectors import (
     cart_items,
+    credit_type_facts,
     held_offers,
     item_facts,
     module_offering_ids,
@@ -26,49 +38,9 @@ from ..selectors import (
     trainee_facts,
 )
 from .emails import email_queue
+from .exceptions import OrderRefused, OrderStateError, ProfileRequired, StaffActionRefused
 from .seats import seats_changed, seats_left_locked, sessions_lock
-
-
-class OrderRefused(Exception):
-    """The cart breaks a rule; `check` says which, item by item."""
-
-    def __init__(self, check: CartCheck | None = None, message: str = "") -> None:
-        self.check = check
-        self.message = message or self._reasons(check)
-        super().__init__(self.message)
-
-    @staticmethod
-    def _reasons(check: CartCheck | None) -> str:
-        """What was refused, said when it was refused: by the time the cart is shown again
-        a full session may have a seat again, and nothing next to the item would say why."""
-        found = (
-            [*check.general_refusals, *(p for s in check.problems for p in check.refusals(s))]
-            if check
-            else []
-        )
-        reasons = list(dict.fromkeys(problem.message for problem in found))
-        if not reasons:
-            return _("Some items in your cart cannot be registered yet.")
-        return _("Some items in your cart cannot be registered yet: %(reasons)s") % {
-            "reasons": " ".join(reasons)
-        }
-
-
-class ProfileRequired(OrderRefused):
-    """Every registration earns a certificate, which carries the trainee's legal name and
-    license: they are asked for before payment, not after the training."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            message=_(
-                "Before you pay: your certificates need your legal name and license (type, "
-                "number and issuing state). Complete your profile, then place your order."
-            )
-        )
-
-
-class OrderStateError(Exception):
-    """The order is not in a state that allows the operation (e.g. already paid)."""
+from .waitlist import waitlist_offer_next
 
 
 @dataclass(frozen=True)
@@ -268,8 +240,6 @@ def order_confirm(
     only if its seat is still free; otherwise the order is flagged for the coordinator and
     nothing is overbooked (the caller refunds it).
     """
-    from .waitlist import waitlist_offer_next
-
     with transaction.atomic():
         order = _lock_order(order_id)
         if order.status == Order.Status.PAID:
@@ -356,11 +326,9 @@ def order_confirm(
 
 
 def _close_checkout_on_commit(checkout_session_id: str) -> None:
-    from ..tasks import checkout_close
-
     # Robust: with the broker down, the cancellation stands and the session expires by
     # itself when the hold ends.
-    transaction.on_commit(lambda: checkout_close.delay(checkout_session_id), robust=True)
+    transaction.on_commit(partial(task_queue, CHECKOUT_CLOSE, checkout_session_id), robust=True)
 
 
 _HOLDING = (Enrolment.Status.HELD, Enrolment.Status.EXPIRED, Enrolment.Status.CANCELLED)
@@ -417,8 +385,6 @@ def _waitlist_offers_restore(*, order: Order, now: datetime) -> None:
 
 def order_expire(*, order_id: int, now: datetime) -> bool:
     """Release an unpaid order's seats once its hold has passed. True if it expired now."""
-    from .waitlist import waitlist_offer_next
-
     with transaction.atomic():
         order = _lock_order(order_id)
         if order.status != Order.Status.PENDING or order.expires_at > now:
@@ -456,8 +422,6 @@ def order_cancel(
     still open in another tab can't take a payment for it (unless the caller knows the
     session is closed already).
     """
-    from .waitlist import waitlist_offer_next
-
     with transaction.atomic():
         order = _lock_order(order.pk)
         if order.status != Order.Status.PENDING:
@@ -488,5 +452,213 @@ def order_cancel(
                 )
         for session_id in sorted(set(session_ids)):
             waitlist_offer_next(session_id=session_id, now=now)
+    seats_changed()
+    return order
+
+
+# --------------------------------------------------------------------------------------
+# What the coordinator does from the admin: cancel a whole order, register a trainee by hand
+# --------------------------------------------------------------------------------------
+
+
+def _trainee_name(trainee) -> str:
+    profile = profile_of(trainee)
+    return profile.legal_name if profile and profile.legal_name else trainee.email
+
+
+@dataclass(frozen=True)
+class OrderCancellation:
+    order: Order
+    seats_freed: int
+    # Registrations in sessions that had already started: kept, since attendance and
+    # certificates depend on them.
+    kept_started: int
+    # What the Refund page offers by default now (nothing is refunded by the cancellation).
+    refund_default_cents: int
+
+
+def order_cancel_by_staff(*, order: Order, by, now: datetime, reason: str) -> OrderCancellation:
+    """Cancel an order and free its seats: an unpaid order is closed; a paid order keeps its
+    payment and has its upcoming confirmed registrations cancelled, without a refund."""
+    reason = reason.strip() or _("Cancelled by the training coordinator.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        if order.status == Order.Status.PENDING:
+            held = Enrolment.objects.filter(
+                order_line__order=order, status=Enrolment.Status.HELD
+            ).count()
+            order = order_cancel(order=order, by=by, now=now, reason=reason)
+            return OrderCancellation(
+                order=order, seats_freed=held, kept_started=0, refund_default_cents=0
+            )
+        if order.status != Order.Status.PAID:
+            raise StaffActionRefused(
+                _("Order %(code)s is %(status)s: it holds no seat to free.")
+                % {"code": order.code, "status": order.get_status_display().lower()}
+            )
+        confirmed = list(
+            Enrolment.objects.select_for_update(of=("self",))
+            .filter(order_line__order=order, status=Enrolment.Status.CONFIRMED)
+            .select_related("session__offering", "trainee")
+            .order_by("pk")
+        )
+        started = [e for e in confirmed if e.session.starts_at and e.session.starts_at <= now]
+        upcoming = [e for e in confirmed if e not in started]
+        if not upcoming:
+            raise StaffActionRefused(
+                _("Order %(code)s has no upcoming registration left to cancel.")
+                % {"code": order.code}
+            )
+        for enrolment in upcoming:
+            enrolment.status = Enrolment.Status.CANCELLED
+            enrolment.closed_at = now
+            enrolment.save(update_fields=["status", "closed_at"])
+            email_queue(
+                kind="enrolment_cancelled",
+                to=enrolment.trainee.email,
+                key=f"enrolment_cancelled:{enrolment.pk}",
+                enrolment=enrolment,
+            )
+        log_action(
+            order,
+            "registration.order.cancelled_by_staff",
+            actor=by,
+            data={"sessions": [str(e.session) for e in upcoming], "reason": str(reason)},
+        )
+        for session_id in sorted({e.session_id for e in upcoming}):
+            waitlist_offer_next(session_id=session_id, now=now)
+    seats_changed()
+    return OrderCancellation(
+        order=order,
+        seats_freed=len(upcoming),
+        kept_started=len(started),
+        refund_default_cents=refund_default_cents(order=order),
+    )
+
+
+def refund_default_cents(*, order: Order) -> int:
+    """What the Refund page proposes: everything still refundable except the administrative
+    fees, which the policy keeps (a fee is counted as kept until refunds reach into it)."""
+    kept = 0
+    for line in OrderLine.objects.filter(order=order):
+        fee_refunded = max(line.refunded_cents - line.tuition_cents - line.ce_fee_cents, 0)
+        kept += max(line.admin_fee_cents - fee_refunded, 0)
+    return max(order.refundable_cents - kept, 0)
+
+
+def registration_manual(
+    *,
+    trainee,
+    session: Session,
+    price_cents: int,
+    credit_type: CreditType | None,
+    by,
+    now: datetime,
+) -> Order:
+    """Register a trainee by hand: a paid order of one line at the given price (0 makes it
+    complimentary; a price is taken as already received by invoice or check)."""
+    if price_cents < 0:
+        raise StaffActionRefused(_("A price cannot be negative."))
+    name = _trainee_name(trainee)
+    with transaction.atomic():
+        sessions = sessions_lock([session.pk])
+        session = sessions[session.pk]
+        offering = Offering.objects.get(pk=session.offering_id)
+        if (
+            session.status != Session.Status.SCHEDULED
+            or not session.starts_at
+            or session.starts_at <= now
+        ):
+            raise StaffActionRefused(
+                _("%(session)s is not open: it is cancelled, not dated yet, or has started.")
+                % {"session": session}
+            )
+        if Enrolment.objects.filter(
+            seats_taken_q(now, prefix=""), trainee=trainee, session__offering=offering
+        ).exists():
+            raise StaffActionRefused(
+                _("%(name)s is already registered for %(offering)s.")
+                % {"name": name, "offering": offering.label}
+            )
+        credit = None
+        if credit_type is not None:
+            credit = offering.credits.filter(credit_type=credit_type).first()
+            if credit is None:
+                raise StaffActionRefused(
+                    _("%(offering)s carries no %(credit)s.")
+                    % {"offering": offering.label, "credit": credit_type.name}
+                )
+            (option,) = ce_options(
+                trainee=trainee_facts(trainee=trainee, now=now),
+                credit_types=[credit_type_facts(credit_type)],
+            )
+            if not option.allowed:
+                raise StaffActionRefused(
+                    _("%(name)s cannot have %(credit)s: %(reason)s")
+                    % {"name": name, "credit": credit_type.name, "reason": option.reason}
+                )
+        if seats_left_locked(sessions, now=now)[session.pk] <= 0:
+            raise StaffActionRefused(
+                _(
+                    "%(session)s is full: no seat is free. Raise its capacity first, or add "
+                    "the trainee to its waitlist."
+                )
+                % {"session": session}
+            )
+        method = Order.Method.COMPLIMENTARY if price_cents == 0 else Order.Method.OFFLINE
+        order = Order.objects.create(
+            trainee=trainee,
+            status=Order.Status.PAID,
+            payment_method=method,
+            total_cents=price_cents,
+            paid_at=now,
+        )
+        line = OrderLine.objects.create(
+            order=order,
+            session=session,
+            offering=offering,
+            description=f"{offering.display_title} · {session.when}",
+            tuition_cents=price_cents,
+            admin_fee_cents=0,
+            ce_fee_cents=0,
+            credit_type=credit_type if credit else None,
+            ce_credits=credit.credits if credit else None,
+        )
+        if price_cents:
+            Payment.objects.create(
+                order=order,
+                method=Payment.Method.OFFLINE,
+                amount_cents=price_cents,
+                recorded_by=by,
+                note=_("Manual registration"),
+                received_at=now,
+            )
+        Enrolment.objects.create(
+            session=session,
+            trainee=trainee,
+            status=Enrolment.Status.CONFIRMED,
+            order_line=line,
+            credit_type=line.credit_type,
+        )
+        # Registered now, so a later waitlist offer for this training would only hold a seat.
+        WaitlistEntry.objects.filter(
+            trainee=trainee, session__offering=offering, status=WaitlistEntry.Status.WAITING
+        ).update(status=WaitlistEntry.Status.LEFT)
+        log_action(
+            order,
+            "registration.order.registered_by_staff",
+            actor=by,
+            data={
+                "session": str(session),
+                "price_cents": price_cents,
+                "method": order.payment_method,
+            },
+        )
+        email_queue(
+            kind="order_confirmation",
+            to=trainee.email,
+            key=f"order_confirmation:{order.pk}",
+            order=order,
+        )
     seats_changed()
     return order

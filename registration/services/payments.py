@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from audit.services import log_action
 from catalog.formatting import format_cents
 
-from ..models import Enrolment, Order, Payment, Refund, StripeEvent
+from ..models import Enrolment, Order, OrderLine, Payment, Refund, StripeEvent
 from .emails import email_queue
-from .orders import OrderStateError, order_cancel, order_confirm
+from .exceptions import OrderStateError, StaffActionRefused
+from .orders import order_cancel, order_confirm
 
 logger = logging.getLogger(__name__)
 
@@ -498,8 +499,6 @@ def payment_mismatch_refund(*, order: Order, by, now: datetime) -> Refund:
     the order's total is refused here (the order's refunds can't exceed it): the Stripe
     dashboard refunds it, and its webhook records it.
     """
-    from .orders import OrderStateError
-
     try:
         session = stripe_client().v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
     except stripe.StripeError as error:
@@ -557,4 +556,70 @@ def payment_mismatch_refund(*, order: Order, by, now: datetime) -> Refund:
             by=by,
             idempotency_key=f"mismatch-refund-{locked.code}",
             notice="payment_mismatch_refunded",
+        )
+
+
+def order_refund_by_staff(
+    *,
+    order: Order,
+    amount_cents: int,
+    reason: str,
+    by,
+    refunded_cents_seen: int,
+    order_line: OrderLine | None = None,
+) -> Refund:
+    """Refund part or all of a paid order: through Stripe for a card payment (with an
+    idempotency key, so a resubmitted form refunds once), else recorded as due.
+
+    `refunded_cents_seen` is what had been refunded when the coordinator opened the page: if
+    another refund happened since, nothing is done and the coordinator looks again. A refund
+    for one registration names its `order_line`, so that a later cancellation under the
+    policy deducts it.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise StaffActionRefused(_("Give the reason for the refund."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        if order.status != Order.Status.PAID and not order.payments.exists():
+            raise StaffActionRefused(
+                _("Order %(code)s was not paid: there is nothing to refund.") % {"code": order.code}
+            )
+        if order.refunded_cents != refunded_cents_seen:
+            raise StaffActionRefused(
+                _(
+                    "Order %(code)s was refunded %(amount)s meanwhile. Check the amounts below "
+                    "and refund again if more is due."
+                )
+                % {
+                    "code": order.code,
+                    "amount": format_cents(order.refunded_cents - refunded_cents_seen),
+                }
+            )
+        if amount_cents <= 0:
+            raise StaffActionRefused(_("A refund must be more than $0."))
+        if amount_cents > order.refundable_cents:
+            raise StaffActionRefused(
+                _("At most %(max)s can still be refunded.")
+                % {"max": format_cents(order.refundable_cents)}
+            )
+        if order_line is not None:
+            order_line = OrderLine.objects.select_for_update(of=("self",)).get(
+                pk=order_line.pk, order=order
+            )
+            if amount_cents > order_line.total_cents - order_line.refunded_cents:
+                raise StaffActionRefused(
+                    _("At most %(max)s of %(line)s can still be refunded.")
+                    % {
+                        "max": format_cents(order_line.total_cents - order_line.refunded_cents),
+                        "line": order_line.description,
+                    }
+                )
+        return refund_issue(
+            order=order,
+            order_line=order_line,
+            amount_cents=amount_cents,
+            reason=reason,
+            by=by,
+            idempotency_key=f"staff-refund-{order.code}-{refunded_cents_seen}-{amount_cents}",
         )

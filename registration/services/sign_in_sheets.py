@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Session, SiteSettings
 
+from ..background import SIGN_IN_SHEET_RENDER, task_queue
 from ..models import SignInSheet
 from ..selectors import roster_rows
 from .attendance import sign_in_sheet_pdf
@@ -95,10 +96,8 @@ def _publish(sheet_id: int) -> None:
     """Hand the sheet to the worker. When the broker can't be reached, the sheet is marked
     failed at once (its page offers to prepare it again) and the coordinator's request goes
     on."""
-    from ..tasks import sign_in_sheet_render
-
     try:
-        sign_in_sheet_render.delay(sheet_id)
+        task_queue(SIGN_IN_SHEET_RENDER, sheet_id)
     except Exception:
         logger.warning("Could not queue sign-in sheet %s", sheet_id, exc_info=True)
         SignInSheet.objects.filter(pk=sheet_id, status=SignInSheet.Status.PREPARING).update(

@@ -1,21 +1,23 @@
-"""Waitlists: join a full session, and offer freed seats in turn, each offer holding the seat."""
+"""Waitlists: join a full session, and offer freed seats in turn, each offer holding the seat.
+
+"Offer now" (the coordinator's, from the admin) offers free seats in list order, as the
+automatic offers do; with no free seat it is refused, so that raising the capacity stays the
+only way to add a seat.
+"""
 
 from datetime import datetime, timedelta
 
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from catalog.models import Session, SiteSettings
+from catalog.models import Session, SiteSettings, seats_taken_q
 
 from ..models import CartItem, Enrolment, WaitlistEntry
-from ..selectors import seats_taken_q, session_seats_taken
+from ..selectors import session_seats_taken
+from ..tokens import waitlist_offer_token_read
 from .emails import email_queue
+from .exceptions import StaffActionRefused, WaitlistError
 from .seats import seats_changed, seats_left_locked, sessions_lock
-
-
-class WaitlistError(Exception):
-    pass
 
 
 def waitlist_join(*, trainee, session: Session, now: datetime) -> WaitlistEntry:
@@ -156,23 +158,14 @@ def _take(entry: WaitlistEntry, *, now: datetime) -> CartItem:
 # The offer email's "Take the seat" link: signed, for one offer, used once, dead with it
 # --------------------------------------------------------------------------------------
 
-OFFER_LINK_SALT = "registration.waitlist.offer_link"
-
-
-def waitlist_offer_token(*, entry: WaitlistEntry) -> str:
-    """The token of the offer's link: the entry and the seat held for it, signed."""
-    return signing.dumps([entry.pk, entry.hold_id], salt=OFFER_LINK_SALT, compress=True)
-
 
 def waitlist_offer_by_token(*, token: str, trainee) -> WaitlistEntry:
     """The offer a link names, for the signed-in trainee it was sent to; WaitlistError when
     the link is forged, another's, or for a seat no longer offered."""
-    try:
-        entry_id, hold_id = signing.loads(token, salt=OFFER_LINK_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise WaitlistError(
-            _("This link is not valid. Open it from the email we sent you.")
-        ) from None
+    ids = waitlist_offer_token_read(token)
+    if ids is None:
+        raise WaitlistError(_("This link is not valid. Open it from the email we sent you."))
+    entry_id, hold_id = ids
     entry = (
         WaitlistEntry.objects.select_related("session__offering", "hold")
         .filter(pk=entry_id, hold_id=hold_id, trainee=trainee)
@@ -202,3 +195,29 @@ def waitlist_take_by_link(*, entry: WaitlistEntry, now: datetime) -> CartItem:
         if problem:
             raise WaitlistError(problem)
         return _take(entry, now=now)
+
+
+def waitlist_offer_now(*, session: Session, now: datetime) -> list[WaitlistEntry]:
+    """Offer the session's free seats to the next people waiting, now."""
+    with transaction.atomic():
+        sessions = sessions_lock([session.pk])
+        session = sessions[session.pk]
+        if (
+            session.status != Session.Status.SCHEDULED
+            or not session.starts_at
+            or session.starts_at <= now
+        ):
+            raise StaffActionRefused(
+                _("%(session)s is not open for registration.") % {"session": session}
+            )
+        if not WaitlistEntry.objects.filter(
+            session=session, status=WaitlistEntry.Status.WAITING
+        ).exists():
+            raise StaffActionRefused(_("Nobody is waiting for %(session)s.") % {"session": session})
+        free = seats_left_locked(sessions, now=now)[session.pk]
+        if free <= 0:
+            raise StaffActionRefused(
+                _("No seat is free in this session (%(session)s): raise its capacity first.")
+                % {"session": session}
+            )
+        return waitlist_offer_next(session_id=session.pk, now=now)

@@ -18,7 +18,8 @@ from certificates.services.issuing import (
     certificates_issue_for_enrolment,
 )
 from registration.models import Enrolment, TraineeProfile
-from registration.services.staff import order_refund_by_staff, registration_manual
+from registration.services.orders import registration_manual
+from registration.services.payments import order_refund_by_staff
 
 from .conftest import AFTER, JUNE_21, LICENSES, submit_evaluation
 

@@ -18,7 +18,7 @@ from certificates.services.issuing import (
     certificates_issue_for_enrolment,
 )
 from registration.models import Enrolment, TraineeProfile
-from registration.services.staff import registration_manual
+from registration.services.orders import registration_manual
 from tests.factories import (
     CreditTypeFactory,
     OfferingFactory,

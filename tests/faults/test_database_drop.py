@@ -188,7 +188,7 @@ def test_an_order_whose_card_payment_was_not_started_goes_back_to_the_cart_at_on
 def test_a_connection_dropped_outside_a_transaction_is_replaced_for_the_next_request(
     postgres, client, make_trainee, monkeypatch
 ):
-    from registration import views
+    from registration.views import enrolments as views
 
     trainee = make_trainee()
     client.force_login(trainee)

@@ -1,5 +1,5 @@
 """The coordinator's orders in Django admin: finding orders, what an order shows, and the
-actions (mark paid, cancel, refund, move, register by hand, waive a prerequisite), each
+actions (mark paid, cancel, refund, transfer, register by hand, waive a prerequisite), each
 reporting what it did, refusing bad input with a message and changing nothing then."""
 
 import pytest
@@ -388,36 +388,36 @@ def test_an_unpaid_order_cannot_be_refunded(admin_client, make_trainee):
     assert not Refund.objects.exists()
 
 
-# ------------------------------------------------------------------ move
+# ------------------------------------------------------------------ transfer
 
 
-def move_url(enrolment: Enrolment) -> str:
-    return reverse("admin:registration_enrolment_move", args=[enrolment.pk])
+def transfer_url(enrolment: Enrolment) -> str:
+    return reverse("admin:registration_enrolment_transfer", args=[enrolment.pk])
 
 
-def test_the_order_page_links_each_registration_to_its_move_page(admin_client, make_trainee):
+def test_the_order_page_links_each_registration_to_its_transfer_page(admin_client, make_trainee):
     order = paid_order(make_trainee(), session_of("module-1", 6))
     enrolment = Enrolment.objects.get(order_line__order=order)
 
-    assert move_url(enrolment) in admin_client.get(order_url(order)).content.decode()
+    assert transfer_url(enrolment) in admin_client.get(order_url(order)).content.decode()
     enrolment_page = reverse("admin:registration_enrolment_change", args=[enrolment.pk])
-    assert move_url(enrolment) in admin_client.get(enrolment_page).content.decode()
-    response = run_action(admin_client, "move_to_another_date", enrolment, model="enrolment")
-    assert response.redirect_chain[-1][0] == move_url(enrolment)
+    assert transfer_url(enrolment) in admin_client.get(enrolment_page).content.decode()
+    response = run_action(admin_client, "transfer_to_another_date", enrolment, model="enrolment")
+    assert response.redirect_chain[-1][0] == transfer_url(enrolment)
 
 
-def test_the_move_page_lists_the_other_dates_with_seats_left(admin_client, make_trainee):
+def test_the_transfer_page_lists_the_other_dates_with_seats_left(admin_client, make_trainee):
     enrolment = Enrolment.objects.get(
         order_line__order=paid_order(make_trainee(), session_of("module-1", 6))
     )
     fill(session_of("module-1", 10), leave=2)
 
-    page = text(admin_client.get(move_url(enrolment)))
+    page = text(admin_client.get(transfer_url(enrolment)))
 
     assert "Mon, Oct 18, 2027 · 9:00 AM – 5:00 PM PT · 2 seats left" in page
 
 
-def test_moving_a_registration_to_another_date_of_the_same_offering(
+def test_transferring_a_registration_to_another_date_of_the_same_offering(
     admin_client, admin_user, make_trainee
 ):
     trainee = make_trainee()
@@ -425,27 +425,27 @@ def test_moving_a_registration_to_another_date_of_the_same_offering(
     enrolment = Enrolment.objects.get(order_line__order=order)
     october = session_of("module-1", 10)
 
-    response = admin_client.post(move_url(enrolment), {"session": october.pk}, follow=True)
+    response = admin_client.post(transfer_url(enrolment), {"session": october.pk}, follow=True)
 
     assert shown_messages(response) == [
-        f"{trainee.email} moved from Mon, Jun 21, 2027 · 9:00 AM – 5:00 PM PT to "
+        f"{trainee.email} transferred from Mon, Jun 21, 2027 · 9:00 AM – 5:00 PM PT to "
         "Mon, Oct 18, 2027 · 9:00 AM – 5:00 PM PT."
     ]
     assert response.redirect_chain[-1][0] == order_url(order)
     enrolment.refresh_from_db()
     assert enrolment.status == "transferred"
     assert enrolment.transferred_to.session == october
-    assert audit_log(order)[-1] == ("registration.enrolment.moved", admin_user.username)
+    assert audit_log(order)[-1] == ("registration.enrolment.transferred", admin_user.username)
 
 
-def test_moving_to_a_full_session_is_refused(admin_client, make_trainee):
+def test_transferring_to_a_full_session_is_refused(admin_client, make_trainee):
     enrolment = Enrolment.objects.get(
         order_line__order=paid_order(make_trainee(), session_of("module-1", 6))
     )
     october = session_of("module-1", 10)
     fill(october)
 
-    response = admin_client.post(move_url(enrolment), {"session": october.pk}, follow=True)
+    response = admin_client.post(transfer_url(enrolment), {"session": october.pk}, follow=True)
 
     assert shown_messages(response) == [
         f"{october} is full: no seat is free. Raise its capacity first, or choose another date."
@@ -455,13 +455,13 @@ def test_moving_to_a_full_session_is_refused(admin_client, make_trainee):
     assert not Enrolment.objects.filter(session=october, trainee=enrolment.trainee).exists()
 
 
-def test_moving_to_a_session_of_another_offering_is_refused(admin_client, make_trainee):
+def test_transferring_to_a_session_of_another_offering_is_refused(admin_client, make_trainee):
     enrolment = Enrolment.objects.get(
         order_line__order=paid_order(make_trainee(), session_of("module-1", 6))
     )
 
     response = admin_client.post(
-        move_url(enrolment), {"session": session_of("module-7", 8).pk}, follow=True
+        transfer_url(enrolment), {"session": session_of("module-7", 8).pk}, follow=True
     )
 
     assert shown_messages(response) == [

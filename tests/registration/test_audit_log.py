@@ -7,7 +7,7 @@ from django.urls import reverse
 from audit.models import LogEntry
 from audit.registry import action_text
 from audit.services import log_action, log_entries
-from registration.services.staff import order_refund_by_staff
+from registration.services.payments import order_refund_by_staff
 
 from .flows import paid_order, session_of, text
 

@@ -144,8 +144,8 @@ def test_another_trainees_order_enrolment_and_waitlist_are_not_found(signed_in, 
         ("post", f"/orders/{order.code}/cart/"),
         ("get", f"/enrolments/{enrolment.pk}/cancel/"),
         ("post", f"/enrolments/{enrolment.pk}/cancel/"),
-        ("get", f"/enrolments/{enrolment.pk}/move/"),
-        ("post", f"/enrolments/{enrolment.pk}/move/"),
+        ("get", f"/enrolments/{enrolment.pk}/transfer/"),
+        ("post", f"/enrolments/{enrolment.pk}/transfer/"),
         ("post", f"/waitlist/{entry.pk}/leave/"),
         ("post", f"/waitlist/{entry.pk}/accept/"),
         ("post", f"/cart/items/{item.pk}/ce/"),
@@ -192,11 +192,11 @@ def test_an_unknown_session_is_not_found(signed_in):
     assert signed_in.post("/cart/add/", {"session": "999999"}).status_code == 404
 
 
-def test_a_malformed_date_in_the_move_form_is_an_error_next_to_the_field(signed_in, trainee):
+def test_a_malformed_date_in_the_transfer_form_is_an_error_next_to_the_field(signed_in, trainee):
     paid_order(trainee, session_of("module-1", 6))
     enrolment = Enrolment.objects.get(trainee=trainee)
 
-    response = signed_in.post(f"/enrolments/{enrolment.pk}/move/", {"session": "abc"})
+    response = signed_in.post(f"/enrolments/{enrolment.pk}/transfer/", {"session": "abc"})
 
     assert response.status_code == 400
     assert "Select a valid choice" in text(element(response, "id_session_error"))

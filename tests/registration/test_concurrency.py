@@ -9,7 +9,8 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import Session
 from registration.models import CartItem, Enrolment, Order
 from registration.rules import Code
-from registration.services.orders import OrderRefused, order_place
+from registration.services.exceptions import OrderRefused
+from registration.services.orders import order_place
 from tests.conftest import SEASON_START
 from tests.factories import EnrolmentFactory
 

@@ -77,3 +77,43 @@ def test_the_orders_audit_log_moves_into_the_audit_log_word_for_word(catalog):
         ("Seat hold expired.", None),
     ]
     assert [e.data["action"] for e in entries] == ["paid", "expired"]
+
+
+BEFORE_TRANSFER = [("registration", "0018_waitlist_offer_taken_at")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_registration_moved_before_the_word_was_transfer_reads_as_transferred(catalog):
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(BEFORE_TRANSFER)
+        old = executor.loader.project_state(BEFORE_TRANSFER).apps
+        user = old.get_model("auth", "User").objects.create(username="tess", email="t@x.org")
+        order = old.get_model("registration", "Order").objects.create(
+            code="TR12CD34", trainee=user, status="paid", payment_method="offline", total_cents=0
+        )
+        old.get_model("audit", "LogEntry").objects.create(
+            content_type=old.get_model("contenttypes", "ContentType").objects.get(
+                app_label="registration", model="order"
+            ),
+            object_id=order.pk,
+            action="registration.enrolment.moved",
+            data={"old": "June", "new": "October"},
+        )
+        old.get_model("registration", "OutboundEmail").objects.create(
+            kind="enrolment_moved", key="enrolment_moved:7", to="t@x.org"
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+    from audit.services import log_entries
+    from registration.models import Order, OutboundEmail
+
+    (entry,) = log_entries(Order.objects.get(code="TR12CD34"))
+    assert entry.text == "Transferred from June to October."
+    email = OutboundEmail.objects.get(to="t@x.org")
+    assert (email.kind, email.key) == ("enrolment_transferred", "enrolment_transferred:7")

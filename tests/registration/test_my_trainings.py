@@ -1,5 +1,5 @@
 """My trainings: the trainee's orders and enrolments, cancelling within the policy, and
-moving to another date of the same training."""
+transferring to another date of the same training."""
 
 from datetime import datetime, timedelta
 
@@ -154,23 +154,23 @@ def test_cancelling_an_invoice_paid_registration_records_the_refund_as_due(
     assert (refund.amount_cents, refund.status) == (32500, "due")
 
 
-def test_moving_to_another_date_with_a_free_seat_is_done_at_once(
+def test_transferring_to_another_date_with_a_free_seat_is_done_at_once(
     signed_in, trainee, paid_by_card, mailoutbox, django_capture_on_commit_callbacks
 ):
     june, october = session_of("module-1", 6), session_of("module-1", 10)
     enrolment = Enrolment.objects.get(order_line__order=paid_by_card)
     assert "Mon, Oct 18, 2027 · 9:00 AM – 5:00 PM PT · 40 seats left" in text(
-        signed_in.get(f"/enrolments/{enrolment.pk}/move/")
+        signed_in.get(f"/enrolments/{enrolment.pk}/transfer/")
     )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in.post(
-            f"/enrolments/{enrolment.pk}/move/", {"session": october.pk}, follow=True
+            f"/enrolments/{enrolment.pk}/transfer/", {"session": october.pk}, follow=True
         )
 
     assert "You are now registered for Mon, Oct 18, 2027" in text(response)
-    moved = Enrolment.objects.get(trainee=trainee, status="confirmed")
-    assert (moved.session, moved.credit_type.code) == (october, "apa")
+    transferred = Enrolment.objects.get(trainee=trainee, status="confirmed")
+    assert (transferred.session, transferred.credit_type.code) == (october, "apa")
     enrolment.refresh_from_db()
     assert enrolment.status == "transferred"
     assert seats_left_shown(signed_in, june) == "40 of 40"
@@ -181,7 +181,7 @@ def test_moving_to_another_date_with_a_free_seat_is_done_at_once(
     assert [event.decoded("dtstart") for event in calendar.walk("VEVENT")] == [october.starts_at]
 
 
-def test_moving_to_a_full_date_is_refused(
+def test_transferring_to_a_full_date_is_refused(
     signed_in, trainee, paid_by_card, mailoutbox, django_capture_on_commit_callbacks
 ):
     october = session_of("module-1", 10)
@@ -189,7 +189,7 @@ def test_moving_to_a_full_date_is_refused(
     enrolment = Enrolment.objects.get(order_line__order=paid_by_card)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in.post(f"/enrolments/{enrolment.pk}/move/", {"session": october.pk})
+        response = signed_in.post(f"/enrolments/{enrolment.pk}/transfer/", {"session": october.pk})
 
     assert response.status_code == 400
     assert "That date is full." in text(element(response, "id_session_error"))
@@ -199,7 +199,7 @@ def test_moving_to_a_full_date_is_refused(
     assert not mailoutbox
 
 
-def test_a_session_that_has_started_can_no_longer_be_moved(
+def test_a_session_that_has_started_can_no_longer_be_transferred(
     signed_in, trainee, paid_by_card, before_season, django_capture_on_commit_callbacks
 ):
     enrolment = Enrolment.objects.get(order_line__order=paid_by_card)
@@ -208,7 +208,7 @@ def test_a_session_that_has_started_can_no_longer_be_moved(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in.post(
-            f"/enrolments/{enrolment.pk}/move/", {"session": session_of("module-1", 10).pk}
+            f"/enrolments/{enrolment.pk}/transfer/", {"session": session_of("module-1", 10).pk}
         )
 
     assert response.status_code == 400

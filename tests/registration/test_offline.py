@@ -9,7 +9,8 @@ from icalendar import Calendar
 
 from catalog.models import SiteSettings
 from registration.models import Enrolment, Order, Payment
-from registration.services.orders import OrderStateError, order_mark_paid_offline
+from registration.services.exceptions import OrderStateError
+from registration.services.orders import order_mark_paid_offline
 from tests.factories import login_staff, second_factor_enrol
 
 from .flows import add_to_cart, cart_page, place_order, register, seats_left_shown, session_of, text

@@ -1,4 +1,4 @@
-"""Records kept four years (CE rules): cancelling, refunding or moving a registration, by the
+"""Records kept four years (CE rules): cancelling, refunding or transferring a registration, by the
 trainee or the coordinator, keeps the enrolment rows, attendance, certificates (with their
 PDFs), evaluations and the roster; and nobody can delete them in the admin."""
 
@@ -99,11 +99,11 @@ def test_cancelling_the_order_keeps_the_attended_registration_and_the_cancelled_
     assert_records_kept(history, coordinator)
 
 
-def test_moving_a_registration_keeps_the_old_row_linked_to_the_new_date(history, coordinator):
+def test_transferring_a_registration_keeps_the_old_row_linked_to_the_new_date(history, coordinator):
     december = session_of("module-6", 12)
 
     response = coordinator.post(
-        reverse("admin:registration_enrolment_move", args=[history.upcoming.pk]),
+        reverse("admin:registration_enrolment_transfer", args=[history.upcoming.pk]),
         {"session": december.pk},
         follow=True,
     )

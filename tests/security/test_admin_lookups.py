@@ -35,7 +35,7 @@ from registration.models import (
 )
 from registration.services.accounts import account_close
 from registration.services.intake import intake_review
-from registration.services.staff import waiver_grant
+from registration.services.waivers import waiver_grant
 from tests.factories import login_staff
 
 from .conftest import World, make_user

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from catalog.models import Offering
 from registration.models import InquiryTopic
-from registration.services.waitlist import waitlist_offer_token
+from registration.tokens import waitlist_offer_token
 from tests.factories import totp_code
 from tests.registration.flows import session_of
 from tests.registration.test_cart import bundle_choice
@@ -101,8 +101,8 @@ FORMS = {
     "enrolment cancel": Post(
         lambda w: reverse("registration:enrolment_cancel", args=[w.enrolment.pk]), lambda w: {}
     ),
-    "enrolment move": Post(
-        lambda w: reverse("registration:enrolment_move", args=[w.enrolment.pk]),
+    "enrolment transfer": Post(
+        lambda w: reverse("registration:enrolment_transfer", args=[w.enrolment.pk]),
         lambda w: {"session": w.open_session.pk},
     ),
     "bundle choose": Post(
@@ -254,7 +254,7 @@ PAGES = {
         lambda w: reverse("catalog:offering", args=["module-4"]),
         lambda w: reverse("registration:order", args=[w.order.code]),
         lambda w: reverse("registration:enrolment_cancel", args=[w.enrolment.pk]),
-        lambda w: reverse("registration:enrolment_move", args=[w.enrolment.pk]),
+        lambda w: reverse("registration:enrolment_transfer", args=[w.enrolment.pk]),
         lambda w: reverse("registration:bundle_choose", args=["full-training"]),
         lambda w: reverse("evaluations:evaluation", args=[w.past_enrolment.pk]),
         lambda w: reverse("registration:intake"),

@@ -271,8 +271,8 @@ FORMS = {
         key=lambda w: w.enrolment.pk,
         keys=an_id,
     ),
-    "enrolment move": Form(
-        lambda w, pk: reverse("registration:enrolment_move", args=[pk]),
+    "enrolment transfer": Form(
+        lambda w, pk: reverse("registration:enrolment_transfer", args=[pk]),
         lambda w: {"session": w.open_session.pk},
         key=lambda w: w.enrolment.pk,
         keys=an_id,

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from registration.models import InquiryTopic
-from registration.services.waitlist import waitlist_offer_token
+from registration.tokens import waitlist_offer_token
 
 from .conftest import World, database_state, sign_in
 
@@ -103,8 +103,8 @@ ACCESS = {
     "registration:enrolment_cancel": Access(
         _args(lambda w: w.enrolment.pk)("registration:enrolment_cancel"), owned()
     ),
-    "registration:enrolment_move": Access(
-        _args(lambda w: w.enrolment.pk)("registration:enrolment_move"), owned()
+    "registration:enrolment_transfer": Access(
+        _args(lambda w: w.enrolment.pk)("registration:enrolment_transfer"), owned()
     ),
     "registration:cart_ce": Access(
         _args(lambda w: w.cart_item.pk)("registration:cart_ce"),

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from catalog.selectors import published_offerings
 from polaris.ratelimit import client_address
 
-from . import selectors
-from .forms import IntakeForm, IntakeReviewForm, InterestForm
-from .models import Intake
-from .services import intake as intake_services
-from .services import interest, invitations
+from .. import selectors
+from ..forms import IntakeForm, IntakeReviewForm, InterestForm
+from ..models import Intake
+from ..services import intake as intake_services
+from ..services import interest, invitations
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

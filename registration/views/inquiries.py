@@ -8,9 +8,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from polaris.ratelimit import client_address
 
-from .forms import InquiryForm
-from .models import InquiryTopic
-from .services import inquiries
+from ..forms import InquiryForm
+from ..models import InquiryTopic
+from ..services import inquiries
 
 
 @require_safe

@@ -1,0 +1,27 @@
+"""The coordinator's sessions list, with how many Certificates of Attendance each session's
+trainees hold, over registration's list of rosters' figures."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Session
+from registration.admin.sessions import SessionAdmin as RosterSessionAdmin
+
+from ..selectors import certificates_issued_count
+
+
+class SessionAdmin(RosterSessionAdmin):
+    list_display = (*RosterSessionAdmin.list_display[:-1], "certificates", "roster")
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(certificates_issued=certificates_issued_count())
+        )
+
+    @admin.display(description=_("certificates issued"), ordering="certificates_issued")
+    def certificates(self, session: Session) -> int:
+        return session.certificates_issued
+
+
+admin.site.unregister(Session)
+admin.site.register(Session, SessionAdmin)
