@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import CreditType
+from tests.pdfs import png_image
 
 
 def check_output() -> str:
@@ -42,8 +43,6 @@ def test_a_credit_type_missing_required_items_is_reported(production_urls):
 @pytest.mark.django_db
 def test_a_complete_credit_type_is_not_reported(production_urls):
     from django.core.files.base import ContentFile
-
-    from tests.certificates.conftest import png_image
 
     brn = CreditType.objects.get(code="brn")
     brn.provider_address = "2201 Broadway, Oakland, CA 94612"

@@ -16,7 +16,7 @@ from catalog.models import CreditType, SiteSettings
 from polaris.models import StoredFile
 from polaris.storage import DatabaseStorage
 from polaris.storage_url import StorageURLError, storage_from_url
-from tests.certificates.conftest import png_image
+from tests.pdfs import png_image
 
 pytestmark = pytest.mark.django_db
 

@@ -15,16 +15,10 @@ from certificates.models import Certificate
 from certificates.services import certificate_issue, certificate_reissue, certificate_render
 from registration.models import OutboundEmail
 from registration.tasks import email_send
-
-from .conftest import (
-    AFTER,
-    RecordingHandler,
-    free_port,
-    pdf_of,
-    pdf_text,
-    submit_evaluation,
-    use_smtp,
-)
+from tests.evaluations import AFTER, submit_evaluation
+from tests.pdfs import pdf_of, pdf_text
+from tests.processes import free_port
+from tests.smtp import RefusingMailbox, use_smtp
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
 
@@ -159,13 +153,6 @@ def test_an_unreachable_mail_server_leaves_the_reason_and_the_certificate_is_tri
     assert len(mailoutbox) == 1
     # An emailed certificate is not sent again.
     assert certificates_delivery_retry(certificate_ids=[certificate.pk], now=AFTER) == 0
-
-
-class RefusingMailbox(RecordingHandler):
-    """A mail server that knows no such mailbox."""
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        return "550 5.1.1 No such user here"
 
 
 def test_a_mailbox_the_server_refuses_fails_the_delivery_at_once_with_its_reason(

@@ -19,8 +19,8 @@ from certificates.services import (
 )
 from registration.models import Enrolment, TraineeProfile
 from registration.services.staff import order_refund_by_staff, registration_manual
-
-from .conftest import AFTER, JUNE_21, LICENSES, submit_evaluation
+from tests.evaluations import AFTER, submit_evaluation
+from tests.factories import FIRST_SESSION_START, LICENSES
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
 
@@ -40,7 +40,7 @@ def test_certificate_of_attendance_needs_full_attendance_and_the_session_over(at
     assert "not marked attended" in refusal(unmarked, ATTENDANCE)
     assert "not marked attended" in refusal(absent, ATTENDANCE)
     assert "confirmed" in refusal(cancelled, ATTENDANCE)
-    during = JUNE_21 + timedelta(hours=4)
+    during = FIRST_SESSION_START + timedelta(hours=4)
     assert refusal(present, ATTENDANCE, now=during) == "The session has not ended yet."
     assert not Certificate.objects.exists()
 
@@ -88,7 +88,7 @@ def test_an_evaluation_started_but_not_submitted_is_not_enough(attended, apa):
 def test_ce_certificate_needs_ce_bought_and_a_complete_profile(attended, apa, make_trainee):
     no_ce = attended()
     submit_evaluation(no_ce)
-    incomplete = attended(credit_type=apa, trainee=make_trainee(complete=False))
+    incomplete = attended(credit_type=apa, trainee=make_trainee(license_number="", state=""))
     submit_evaluation(incomplete)
 
     no_state = attended(credit_type=apa)

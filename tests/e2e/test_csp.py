@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_pages import PUBLIC_PAGES
 from tests.factories import StaffFactory, totp_code
 from tests.registration.flows import paid_order, session_of
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import PASSWORD, make_user
 
 pytestmark = [
     pytest.mark.e2e,

@@ -10,7 +10,7 @@ from django.db import connection
 
 from registration.models import CartItem, Enrolment, Order, OrderLine
 from registration.services import orders, payments
-from tests.certificates.test_worker import database_url
+from tests.processes import database_url
 from tests.registration.flows import (
     add_to_cart,
     cart_page,

@@ -36,13 +36,9 @@ from registration.models import (
     Order,
     OutboundEmail,
 )
-from tests.certificates.conftest import free_port
-from tests.certificates.test_admin_certificates import after_session, roster_action  # noqa: F401
-from tests.certificates.test_worker import database_url
-from tests.faults.test_redis_down import app_on_private_redis, private_redis  # noqa: F401
-from tests.processes import gunicorn_command, process_group_stop
+from tests.processes import database_url, free_port, gunicorn_command, process_group_stop
 from tests.registration.flows import register, session_of, text
-from tests.registration.test_roster import enrol, trainee
+from tests.roster import enrol, run_action, trainee
 
 pytestmark = [
     pytest.mark.services,
@@ -133,7 +129,7 @@ class Site:
 
 
 @pytest.fixture
-def site(postgres, private_redis, fake_stripe, tmp_path):  # noqa: F811
+def site(postgres, private_redis, fake_stripe, tmp_path):
     started = Site(
         env={
             **os.environ,
@@ -159,7 +155,7 @@ def site(postgres, private_redis, fake_stripe, tmp_path):  # noqa: F811
 
 
 @pytest.fixture
-def hung(private_redis):  # noqa: F811
+def hung(private_redis):
     """Stops the Redis server's process (SIGSTOP) as a hung host would; SIGCONT afterwards,
     and this process's Celery producer waits on Redis again at once."""
 
@@ -260,9 +256,9 @@ ROSTER_SECONDS = 10.0
 
 
 def test_with_redis_hung_issuing_a_rosters_certificates_answers_in_time(
-    app_on_private_redis,  # noqa: F811
+    app_on_private_redis,
     hung,
-    after_session,  # noqa: F811  (before the coordinator signs in)
+    after_session,
     admin_client,
     settings,
     tmp_path,
@@ -276,7 +272,7 @@ def test_with_redis_hung_issuing_a_rosters_certificates_answers_in_time(
     hung()
 
     started = time.monotonic()
-    response = roster_action(admin_client, session, "issue_certificates", *attended)
+    response = run_action(admin_client, session, "issue_certificates", *attended)
     seconds = time.monotonic() - started
 
     assert response.status_code == 200

@@ -37,10 +37,10 @@ from catalog.models import CreditType, Session
 from certificates.models import Certificate
 from registration.models import CartItem, Enrolment, Order, TraineeProfile
 from registration.roles import COORDINATOR
-from tests.certificates.conftest import free_port, pdf_text, png_image, submit_evaluation
-from tests.certificates.test_worker import database_url
+from tests.evaluations import submit_evaluation
 from tests.factories import StaffFactory, UserFactory, totp_code
-from tests.processes import gunicorn_command, process_group_stop
+from tests.pdfs import pdf_text, png_image
+from tests.processes import database_url, free_port, gunicorn_command, process_group_stop
 from tests.registration.flows import text
 
 pytestmark = [

@@ -17,12 +17,12 @@ from django.urls import reverse
 from certificates.models import Certificate
 from registration.models import Enrolment
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import pdf_text
-from tests.certificates.test_worker import Worker, wait_for
+from tests.admin_pages import shown_messages
 from tests.factories import login_staff
-from tests.faults.test_smtp_down import worker_idle
+from tests.pdfs import pdf_text
 from tests.registration.flows import session_of, text
-from tests.registration.test_roster import EVENING_AFTER, enrol, roster_url, shown_messages, trainee
+from tests.roster import EVENING_AFTER, enrol, roster_url, trainee
+from tests.worker import Worker, wait_for, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -92,7 +92,7 @@ def test_a_worker_killed_outright_mid_issuing_delivers_every_certificate_once_wh
             clock.move_to(EVENING_AFTER + timedelta(seconds=settings.OUTBOX_STUCK_SECONDS + 1))
             assert outbox_sweep() >= 1
             wait_for(lambda: emailed() == TRAINEES, "every certificate to be emailed", worker)
-            wait_for(lambda: worker_idle(worker, private_redis), "the queue to drain", worker)
+            wait_for(lambda: worker_idle(worker, private_redis.url), "the queue to drain", worker)
         finally:
             worker.stop()
         assert f"{TRAINEES} of {TRAINEES} rendered and emailed" in progress(coordinator, session)

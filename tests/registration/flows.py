@@ -149,3 +149,23 @@ def fill(session: Session, *, leave: int = 0) -> None:
     session.capacity = session.enrolments.filter(status="confirmed").count() + 1 + leave
     session.save(update_fields=["capacity"])
     EnrolmentFactory(session=session)
+
+
+# A session of each module of the full training, by month.
+FULL_TRAINING = {
+    "module-1": 6,
+    "module-2": 7,
+    "module-3": 8,
+    "module-4": 10,
+    "module-5": 9,
+    "module-6": 7,
+    "module-7": 8,
+}
+
+
+def bundle_choice(dates=FULL_TRAINING) -> dict[str, int]:
+    """The bundle's choice form: one session of each of its offerings."""
+    return {
+        f"offering_{session.offering_id}": session.pk
+        for session in (session_of(slug, month) for slug, month in dates.items())
+    }

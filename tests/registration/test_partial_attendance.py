@@ -15,26 +15,16 @@ from certificates.models import Certificate
 from registration.models import Enrolment
 from registration.roles import COORDINATOR
 from tests.admin_forms import admin_form_data
+from tests.admin_pages import rows, shown_messages
+from tests.evaluations import answers
 from tests.factories import StaffFactory, login_staff
+from tests.roster import at, enrol, inline_form, roster_url, run_action, trainee
 
-from . import test_roster as roster_tests
 from .flows import text
-from .test_roster import (
-    at,
-    enrol,
-    inline_form,
-    roster_url,
-    rows,
-    run_action,
-    shown_messages,
-    trainee,
-)
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
 # Module 1 on Mon, Jun 21, 2027, 9:00 AM – 5:00 PM PT, and the evening after it.
-session = roster_tests.session
-after_session = roster_tests.after_session
 
 ZOOM_HEADER = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
 
@@ -279,7 +269,6 @@ def test_a_trainee_who_left_at_noon_gets_no_certificate_from_mark_attended_and_e
 ):
     """The issue's story: signed out at 12:00 of a 9:00–17:00 session, shown "left early",
     accepted by a bulk "Mark attended", and then issued 8 hours and 8 APA credits."""
-    from tests.certificates.test_evaluations import answers
 
     settings.MEDIA_ROOT = tmp_path
     signed(cho, at(8, 57), at(12))
@@ -300,7 +289,6 @@ def test_a_trainee_who_left_at_noon_gets_no_certificate_from_mark_attended_and_e
 def test_a_partial_attendee_gets_no_certificate_even_after_the_evaluation(
     after_session, coordinator, session, cho, bell, settings, tmp_path
 ):
-    from tests.certificates.test_evaluations import answers
 
     settings.MEDIA_ROOT = tmp_path
     data, row = inline_form(coordinator, session, cho)

@@ -19,14 +19,14 @@ from pypdf import PdfReader
 from polaris.celery import app as celery_app
 from registration.models import SignInSheet, TraineeProfile
 from registration.tasks import sign_in_sheet_render, sign_in_sheets_prune
-from tests.certificates.test_worker import Worker, database_url, wait_for
 from tests.factories import StaffFactory, login_staff
+from tests.processes import database_url
+from tests.roster import enrol, grow_roster, roster_url, trainee
+from tests.worker import Worker, wait_for
 
 from .flows import text
-from .test_roster import enrol, grow_roster, roster_url, session, trainee
 
 pytestmark = pytest.mark.usefixtures("catalog")
-__all__ = ["session"]  # a fixture
 
 WORKER_DEADLINE_SECONDS = 180  # 500 rows on a busy 2-core machine
 

@@ -21,8 +21,9 @@ from catalog.formatting import PACIFIC
 from certificates.services import certificate_issue
 from registration.models import Enrolment
 from registration.services.attendance import attendance_mark
-from tests.certificates.conftest import free_port
 from tests.conftest import _missing
+from tests.pdfs import png_image
+from tests.processes import free_port
 from tests.registration.flows import paid_order, session_of
 
 # pg_dump sees only committed rows.
@@ -182,7 +183,6 @@ def test_a_backup_restores_the_sites_files_too(records, scratch_database, tmp_pa
     from catalog.models import CreditType
     from certificates.models import Certificate
     from certificates.services import certificate_render
-    from tests.certificates.conftest import png_image
 
     certificate = Certificate.objects.get(enrolment__order_line__order=records)
     certificate_render(certificate_id=certificate.pk)  # unless its delivery did already

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from registration.models import InquiryTopic
 from tests.registration.flows import text
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

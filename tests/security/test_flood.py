@@ -15,7 +15,7 @@ from registration.models import AddressEmail, InquiryTopic, InterestSignup, Outb
 from registration.tasks import address_emails_prune
 from tests.factories import UserFactory
 from tests.registration.flows import text
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 

@@ -29,10 +29,8 @@ from registration.models import (
     WaitlistEntry,
 )
 from registration.services.cart import cart_add
-from tests.registration.flows import session_of
-from tests.registration.test_cart import bundle_choice
-
-from .conftest import PASSWORD, World, sign_in
+from tests.registration.flows import bundle_choice, session_of
+from tests.security.people import PASSWORD, World, make_user, sign_in
 
 # The profile's count of examples per form (tests/conftest.py: a few locally, 200 in CI).
 FUZZ = settings(
@@ -287,7 +285,6 @@ def _flash(response) -> str:
 @pytest.fixture
 def fuzz_client(world):
     """Sign in as the form's user; `other_without_profile` is a trainee with no profile yet."""
-    from .conftest import make_user
 
     world.other_without_profile = make_user()
 
