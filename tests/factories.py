@@ -31,6 +31,8 @@ from certificates.models import Certificate
 from registration.models import Enrolment, Order, OrderLine, TraineeProfile
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
+# Everyone's password (UserFactory), to sign in through the pages.
+PASSWORD = "correct horse battery staple"
 FIRST_SESSION_START = datetime(2027, 6, 21, 9, 0, tzinfo=PACIFIC)
 
 # The license number a trainee of each profession has unless a test gives one.
@@ -52,7 +54,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     first_name = "Alex"
     last_name = factory.Sequence(lambda n: f"Trainee{n}")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
 
 class TraineeProfileFactory(factory.django.DjangoModelFactory):

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 
@@ -97,12 +99,52 @@ class OutputWatch:
             return bool(self._changed.wait_for(lambda: seen() is not None, timeout) and seen())
 
 
-def http_ready(url: str, *, timeout: float) -> bool:
-    """Whether `url` answers 200 within `timeout` seconds: for a server whose listening
-    socket is open (its "Listening at" line seen), the request waits in its backlog until a
-    worker has loaded the site, so one request with a timeout is the wait."""
+def start_logged(command: list[str], *, log: Path, **popen) -> tuple[subprocess.Popen, OutputWatch]:
+    """Starts `command` in a process group of its own (stop it with process_group_stop), its
+    output copied to `log`, and returns it with the OutputWatch that awaits its lines."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, **popen
+    )
+    return process, OutputWatch(process, log)
+
+
+def gunicorn_serving(output: OutputWatch, base_url: str, *, timeout: float) -> bool:
+    """Whether the gunicorn whose output that is serves `base_url`/health/ within `timeout`
+    seconds. It awaits the master's "Listening at" line, then makes one request: that request
+    waits in the socket's backlog until a worker has loaded the site, so nothing polls."""
+    deadline = time.monotonic() + timeout
+    if not output.wait_line(r"Listening at: ", timeout=timeout):
+        return False
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        remaining = max(deadline - time.monotonic(), 1.0)
+        with opener.open(base_url + "/health/", timeout=remaining) as response:
             return response.status == 200
     except OSError:
         return False
+
+
+DEADLINE_SECONDS = 60
+# How long wait_for waits between two looks at what it waits for.
+POLL_SECONDS = 0.1
+
+
+def wait_for(condition, what: str, shown=(), timeout: float = DEADLINE_SECONDS):
+    """Returns the condition's first true result, or fails the test after `timeout` seconds
+    naming `what`, with the output of `shown` (a process of the test's with an `output()`,
+    such as a tests.worker.Worker, or a list of them).
+
+    This is the suite's one polling loop, for what offers no event to wait on: rows another
+    process writes in the database, a worker's log file, a Redis queue another process
+    empties, /proc. It looks every POLL_SECONDS until the deadline. What can be awaited (a
+    threading.Event, a process's exit, an output line: OutputWatch) is awaited instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            processes = shown if isinstance(shown, (list, tuple)) else [shown]
+            output = "\n".join(process.output() for process in processes)
+            pytest.fail(f"timed out waiting for {what}\n{output}")
+        time.sleep(POLL_SECONDS)

@@ -5,18 +5,12 @@ own), waiting for what it does, and telling when it is idle. Its environment is 
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
 import redis
 from django.conf import settings
 
 from tests.processes import process_group_stop
-
-DEADLINE_SECONDS = 60
-# How long wait_for waits between two looks at what it waits for.
-POLL_SECONDS = 0.1
 
 
 class Worker:
@@ -65,30 +59,12 @@ class Worker:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-def wait_for(condition, what: str, worker: Worker | None = None, timeout: float = DEADLINE_SECONDS):
-    """Returns the condition's first true result, or fails the test after `timeout` seconds
-    naming `what` (with the worker's output).
-
-    This is the suite's one polling loop, for what offers no event to wait on: rows another
-    process writes in the database, a worker's log file, a Redis queue emptied by another
-    process, /proc. It looks every POLL_SECONDS until the deadline. Anything that can be
-    awaited (a threading.Event, a process's exit, a port accepting connections) is awaited
-    instead, with its own timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            output = f"; worker output:\n{worker.output()}" if worker is not None else ""
-            pytest.fail(f"timed out waiting for {what}{output}")
-        time.sleep(POLL_SECONDS)
-
-
 def worker_idle(worker: Worker, redis_url: str) -> bool:
-    """The worker has finished every task it received, and none waits in its queue."""
+    """The worker has finished every task it received (a pool process killed mid-task ends
+    its task too: "Task handler raised error: WorkerLostError"), and none waits in its queue."""
     log = worker.log.read_text(errors="replace")
     received = len(re.findall(r"Task [\w.]+\[[^]]+\] received", log))
     finished = len(re.findall(r"Task [\w.]+\[[^]]+\] (?:succeeded|raised|failed)", log))
+    finished += log.count("Task handler raised error: WorkerLostError")
     waiting = redis.Redis.from_url(redis_url).llen(worker.queue)
     return received > 0 and received == finished and waiting == 0

@@ -3,17 +3,21 @@ session's delivery progress with "Retry failed", and the certificates list with 
 corrections (reissue with a corrected name, revoke, retry delivery), never a deletion."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 
 from catalog.models import Session, SiteSettings
 from certificates.models import Certificate
+from certificates.services import certificate_issue
 from registration.models import Enrolment
 from tests.admin_pages import shown_messages
-from tests.factories import CertificateFactory
+from tests.factories import CertificateFactory, StaffFactory, login_staff
 from tests.registration.flows import element, text
 from tests.roster import (
     EVENING_AFTER,
@@ -202,9 +206,6 @@ def test_retry_failed_queues_them_again_and_they_are_emailed(
 
 
 def test_retry_needs_the_right_to_change_the_roster(client, session, roster):
-    from django.contrib.auth.models import Permission
-
-    from tests.factories import StaffFactory, login_staff
 
     viewer = StaffFactory()
     viewer.user_permissions.add(Permission.objects.get(codename="view_rosterentry"))
@@ -324,11 +325,6 @@ def test_revoke_asks_for_the_reason_and_keeps_the_record(admin_client, session, 
 def stuck_on_its_way(enrolment, after_session, django_capture_on_commit_callbacks):
     """Issued, and its task lost (a worker killed outright): the email never leaves, until
     the outbox counts it as stuck."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from certificates.services import certificate_issue
 
     Enrolment.objects.filter(pk=enrolment.pk).update(attendance=ATTENDED)
     enrolment.refresh_from_db()

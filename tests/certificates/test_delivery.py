@@ -7,9 +7,11 @@ import email.policy
 import io
 import posixpath
 
+from aiosmtpd.controller import Controller
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
+from certificates import rendering
 from certificates.delivery import certificates_delivery_retry, email_key
 from certificates.models import Certificate
 from certificates.services import certificate_issue, certificate_reissue, certificate_render
@@ -52,7 +54,6 @@ def test_delivering_twice_renders_once_and_sends_one_email(attended, mailoutbox)
 def test_a_run_that_rendered_second_sends_the_pdf_kept_first_and_leaves_no_stray_file(
     attended, mailoutbox, monkeypatch
 ):
-    from certificates import rendering
 
     certificate = issue_quietly(attended())
     draw = rendering.certificate_pdf
@@ -158,7 +159,6 @@ def test_an_unreachable_mail_server_leaves_the_reason_and_the_certificate_is_tri
 def test_a_mailbox_the_server_refuses_fails_the_delivery_at_once_with_its_reason(
     attended, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from aiosmtpd.controller import Controller
 
     controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -209,7 +209,6 @@ def test_a_rosters_certificates_share_one_smtp_connection(attended, smtp_server,
 def test_a_connection_the_mail_server_dropped_is_replaced_and_nothing_is_lost(
     attended, smtp_server, settings
 ):
-    from aiosmtpd.controller import Controller
 
     use_smtp(settings, smtp_server.port)
     first, second = issue_quietly(attended()), issue_quietly(attended())

@@ -3,10 +3,15 @@ by the trainee alone; submitting issues the CE certificate; the coordinator's su
 
 import os
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType
@@ -494,8 +499,6 @@ def test_the_summary_takes_as_many_queries_for_many_evaluations_as_for_few(
     listing_url = f"/admin/certificates/evaluation/?session={june.pk}"
     submitted(june, overall=4, objectives=4, instructors=4)
     admin_client.get(summary_url)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
         admin_client.get(summary_url)
@@ -510,10 +513,6 @@ def test_the_summary_takes_as_many_queries_for_many_evaluations_as_for_few(
 
 def test_a_fresh_worker_registers_the_evaluation_tasks_the_beat_schedule_names():
     """Autodiscovery finds tasks.py only: CELERY_IMPORTS must bring evaluation_tasks in."""
-    import subprocess
-    import sys
-
-    from django.conf import settings
 
     script = (
         "import django; django.setup()\n"

@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 
 from audit.services import log_entries
 from catalog.formatting import PACIFIC
-from certificates.models import Certificate
+from certificates.models import Certificate, Evaluation
 from certificates.services import (
     CertificateRefused,
     certificate_issue,
@@ -77,7 +77,6 @@ def test_ce_certificate_is_issued_once_the_evaluation_is_submitted(attended, apa
 
 
 def test_an_evaluation_started_but_not_submitted_is_not_enough(attended, apa):
-    from certificates.models import Evaluation
 
     enrolment = attended(credit_type=apa)
     Evaluation.objects.create(enrolment=enrolment, requested_at=AFTER)

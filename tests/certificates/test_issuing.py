@@ -5,9 +5,11 @@ soon as attendance is marked."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from catalog.models import Session
 from certificates.issuing import (
     session_certificates_issue,
     session_certificates_progress,
@@ -31,7 +33,6 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def session():
-    from catalog.models import Session
 
     return Session.objects.select_related("offering").get(
         offering__slug="module-1", starts_at__month=6
@@ -40,7 +41,6 @@ def session():
 
 @pytest.fixture
 def after_session():
-    import time_machine
 
     with time_machine.travel(EVENING_AFTER, tick=False) as traveller:
         yield traveller

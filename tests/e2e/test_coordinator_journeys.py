@@ -22,7 +22,7 @@ from registration.services.attendance import attendance_mark, sign_times_set
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.enrolments import enrolment_cancel
 from tests.e2e.a11y import assert_accessible
-from tests.factories import StaffFactory, TraineeFactory, login_staff, totp_code
+from tests.factories import PASSWORD, StaffFactory, TraineeFactory, login_staff, totp_code
 from tests.pdfs import pdf_text
 from tests.registration.flows import FULL_TRAINING, paid_order, session_of
 from tests.roster import EVENING_AFTER, at, enrol, roster_url, trainee
@@ -34,7 +34,6 @@ pytestmark = [
     pytest.mark.usefixtures("catalog", "before_season", "media_in_tmp"),
 ]
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 # Module 1 runs Mon, Jun 21, 2027, 9 AM – 5 PM PT; the roster is done that evening
 # (tests.roster.EVENING_AFTER).
 MODULE_1 = "Module 1: Introductory Workshop on Ketamine-Assisted Psychotherapy"

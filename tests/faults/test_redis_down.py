@@ -9,13 +9,19 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
 from django.utils import timezone
 
+from certificates.models import Certificate
 from registration.models import Enrolment, OutboundEmail
+from registration.roles import COORDINATOR
 from registration.tasks import outbox_sweep
+from tests.factories import StaffFactory, login_staff
+from tests.processes import wait_for
 from tests.registration.flows import pay, register, seats_left_shown, session_of, text
 from tests.roster import EVENING_AFTER, enrol, roster_url, trainee
-from tests.worker import Worker, wait_for
+from tests.worker import Worker
 
 pytestmark = [
     pytest.mark.services,
@@ -82,12 +88,6 @@ def test_an_order_paid_while_redis_is_down_is_confirmed_by_one_email_once_it_is_
 def test_certificates_issued_while_redis_is_down_are_delivered_once_it_is_back(
     app_on_private_redis, private_redis, worker_env, smtp_server, before_season, client, tmp_path
 ):
-    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-    from django.urls import reverse
-
-    from certificates.models import Certificate
-    from registration.roles import COORDINATOR
-    from tests.factories import StaffFactory, login_staff
 
     session = session_of("module-1", 6)
     entries = [enrol(session, trainee(f"Trainee {n} Achterberg"), attendance="attended")

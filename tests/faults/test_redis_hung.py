@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -36,7 +35,14 @@ from registration.models import (
     Order,
     OutboundEmail,
 )
-from tests.processes import database_url, free_port, gunicorn_command, process_group_stop
+from tests.processes import (
+    database_url,
+    free_port,
+    gunicorn_command,
+    gunicorn_serving,
+    process_group_stop,
+    start_logged,
+)
 from tests.registration.flows import register, session_of, text
 from tests.roster import enrol, run_action, trainee
 
@@ -101,25 +107,12 @@ class Site:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.process = subprocess.Popen(
-            gunicorn_command(self.port),
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.process, output = start_logged(
+            gunicorn_command(self.port), log=log, cwd=settings.BASE_DIR, env=env
         )
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                if Browser(self.base).request("/health/").status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"gunicorn did not start:\n{self.output()}")
-            time.sleep(0.1)
+        if not gunicorn_serving(output, self.base, timeout=START_SECONDS):
+            self.stop()
+            pytest.fail(f"gunicorn did not start:\n{self.output()}")
 
     def stop(self) -> None:
         process_group_stop(self.process)

@@ -14,8 +14,9 @@ from django.utils import timezone
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from tests.factories import login_staff
+from tests.processes import wait_for
 from tests.registration.flows import fill, pay, register, session_of
-from tests.worker import Worker, wait_for, worker_idle
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,

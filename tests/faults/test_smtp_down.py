@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of, shown_messages
-from tests.processes import free_port
+from tests.processes import free_port, wait_for
 from tests.registration.flows import session_of
 from tests.roster import enrol, roster_url, trainee
 from tests.smtp import RecordingHandler
-from tests.worker import Worker, wait_for, worker_idle
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,

@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from registration.models import OutboundEmail
 from registration.tasks import outbox_sweep
-from tests.factories import UserFactory
-from tests.processes import free_port
+from tests.factories import PASSWORD, UserFactory
+from tests.processes import free_port, wait_for
 from tests.registration.flows import text
 from tests.smtp import RecordingHandler, use_smtp
-from tests.worker import Worker, wait_for, worker_idle
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -31,7 +31,6 @@ pytestmark = [
     pytest.mark.usefixtures("catalog"),
 ]
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "violet lantern harbour 93"
 SIGNING_UP = [f"newcomer{n}@example.com" for n in range(5)]
 RESETTING = [f"member{n}@example.com" for n in range(5)]

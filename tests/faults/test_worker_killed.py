@@ -10,6 +10,7 @@ import signal
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -20,9 +21,10 @@ from registration.tasks import outbox_sweep
 from tests.admin_pages import shown_messages
 from tests.factories import login_staff
 from tests.pdfs import pdf_text
+from tests.processes import wait_for
 from tests.registration.flows import session_of, text
 from tests.roster import EVENING_AFTER, enrol, roster_url, trainee
-from tests.worker import Worker, wait_for, worker_idle
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -61,7 +63,6 @@ def emailed() -> int:
 def test_a_worker_killed_outright_mid_issuing_delivers_every_certificate_once_when_one_is_back(
     app_on_private_redis, private_redis, worker_env, smtp_server, coordinator, tmp_path
 ):
-    import time_machine
 
     session = session_of("module-1", 6)
     entries = [

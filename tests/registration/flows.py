@@ -3,8 +3,13 @@
 import re
 from html import unescape
 
+from django.utils import timezone
+
 from catalog.models import Offering, Session
 from registration.models import CartItem, Order
+from registration.services.cart import cart_add
+from registration.services.orders import order_mark_paid_offline, order_place
+from tests.factories import EnrolmentFactory
 
 
 def text(html) -> str:
@@ -131,10 +136,6 @@ def pay(client, fake_stripe, capture, order: Order, **complete_options):
 
 def paid_order(trainee, *sessions: Session, method: str = "offline") -> Order:
     """An order the trainee placed and paid earlier, made through the services staff use."""
-    from django.utils import timezone
-
-    from registration.services.cart import cart_add
-    from registration.services.orders import order_mark_paid_offline, order_place
 
     for session in sessions:
         cart_add(trainee=trainee, session=session, now=timezone.now())
@@ -144,7 +145,6 @@ def paid_order(trainee, *sessions: Session, method: str = "offline") -> Order:
 
 def fill(session: Session, *, leave: int = 0) -> None:
     """Other trainees take every seat of the session but `leave`."""
-    from tests.factories import EnrolmentFactory
 
     session.capacity = session.enrolments.filter(status="confirmed").count() + 1 + leave
     session.save(update_fields=["capacity"])

@@ -22,7 +22,7 @@ from registration.services.account_emails import account_email_compose, account_
 from registration.services.emails import email_send, emails_retry
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of
-from tests.factories import StaffFactory, UserFactory, login_staff
+from tests.factories import PASSWORD, StaffFactory, UserFactory, login_staff
 from tests.processes import free_port
 from tests.smtp import use_smtp
 
@@ -30,7 +30,6 @@ from .flows import text
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
-PASSWORD = "correct horse battery staple"  # UserFactory's
 NEW_PASSWORD = "violet lantern harbour 93"
 OUTBOX = "admin:registration_outboundemail_changelist"
 

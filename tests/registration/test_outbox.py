@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -117,7 +118,6 @@ def test_the_sweep_queues_what_is_due_and_what_was_lost_and_nothing_else(
 def test_a_recipient_the_mail_server_refuses_fails_at_once_and_is_shown_as_failed(
     order, settings, coordinator, django_capture_on_commit_callbacks
 ):
-    from aiosmtpd.controller import Controller
 
     controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()

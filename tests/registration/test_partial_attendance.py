@@ -4,6 +4,9 @@ says why, one row counts in full only with a written reason, a Zoom report under
 offering's threshold is flagged, and a partial attendee gets no certificate at all."""
 
 import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -11,6 +14,7 @@ from django.urls import reverse
 from audit.models import LogEntry
 from audit.services import log_entries
 from catalog.models import Offering
+from certificates.evaluation_tasks import evaluation_requests_send
 from certificates.models import Certificate
 from registration.models import Enrolment
 from registration.roles import COORDINATOR
@@ -481,7 +485,6 @@ def test_marking_partial_after_an_override_drops_the_reason(
 def test_staff_who_may_only_view_the_roster_read_the_reason_and_cannot_override(
     after_session, client, session, cho
 ):
-    from django.contrib.auth.models import Permission
 
     signed(cho, at(8, 57), at(12))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="attended", override_reason=REASON)
@@ -515,10 +518,6 @@ def test_attended_in_full_is_refused_next_to_the_field_before_the_session(
 def test_a_partial_attendee_is_told_before_evaluating_that_no_certificate_follows(
     after_session, session, cho, django_capture_on_commit_callbacks
 ):
-    import time_machine
-    from django.core import mail
-
-    from certificates.evaluation_tasks import evaluation_requests_send
 
     signed(cho, at(8, 57), at(12))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="partial")

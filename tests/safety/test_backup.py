@@ -12,13 +12,16 @@ from urllib.parse import quote
 import psycopg
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
 from catalog.formatting import PACIFIC
-from certificates.services import certificate_issue
+from catalog.models import CreditType
+from certificates.models import Certificate
+from certificates.services import certificate_issue, certificate_render
 from registration.models import Enrolment
 from registration.services.attendance import attendance_mark
 from tests.conftest import _missing
@@ -178,11 +181,6 @@ def test_restoring_a_missing_file_is_refused(tmp_path, scratch_database):
 
 def test_a_backup_restores_the_sites_files_too(records, scratch_database, tmp_path):
     """Certificate PDFs and signature images are rows: nothing else to back up or restore."""
-    from django.core.files.base import ContentFile
-
-    from catalog.models import CreditType
-    from certificates.models import Certificate
-    from certificates.services import certificate_render
 
     certificate = Certificate.objects.get(enrolment__order_line__order=records)
     certificate_render(certificate_id=certificate.pk)  # unless its delivery did already

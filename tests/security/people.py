@@ -29,10 +29,6 @@ from tests.factories import (
     second_factor_enrol,
 )
 
-# The password UserFactory gives everyone.
-PASSWORD = "correct horse battery staple"
-
-
 # A Module 1 session that ended before the clock of `before_season`.
 LAST_NOVEMBER = datetime(2026, 11, 2, 9, 0, tzinfo=PACIFIC)
 

@@ -18,6 +18,7 @@ from catalog.models import Offering
 from certificates.models import Certificate, Evaluation
 from certificates.services import certificate_issue
 from registration.models import Enrolment, Inquiry, InquiryTopic
+from registration.roles import COORDINATOR
 from registration.services.inquiries import inquiry_recipient
 from tests.factories import EnrolmentFactory, SessionFactory, login_staff
 from tests.pdfs import pdf_text
@@ -88,7 +89,6 @@ def hostile(catalog, before_season, settings, tmp_path, django_capture_on_commit
 
 @pytest.fixture
 def coordinator_client(client, hostile):
-    from registration.roles import COORDINATOR
 
     login_staff(client, make_user(groups=(COORDINATOR,)))
     return client
