@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from wsgiref.util import setup_testing_defaults
 
+from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
+
+from polaris.wsgi import application
 
 
 @dataclass
@@ -30,8 +34,6 @@ class Browser:
 
     def __post_init__(self) -> None:
         if self.app is None:
-            from polaris.wsgi import application
-
             self.app = application
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
@@ -80,8 +82,6 @@ class Browser:
 
     def sign_in_as(self, user) -> None:
         """Carry the session cookie of USER signed in (as after the sign-in form)."""
-        from django.conf import settings
-        from django.test import Client
 
         client = Client()
         client.force_login(user)

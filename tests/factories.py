@@ -1,4 +1,10 @@
-"""factory_boy factories for the test suite: plain, valid rows that each test adjusts."""
+"""factory_boy factories for the test suite: plain, valid rows that each test adjusts.
+
+People: `UserFactory` (no profile), `TraineeFactory` (a user with a complete trainee profile:
+legal name, profession, license), `StaffFactory`. Catalog: offerings, sessions, credits,
+bundles. Registration: `OrderFactory` with `OrderLineFactory`, `EnrolmentFactory`
+(`EnrolmentFactory(order_line=...)` for a seat bought through an order, see
+`tests.roster.enrol`). Certificates: `CertificateFactory` (copied from its enrolment)."""
 
 import time
 from datetime import datetime, timedelta
@@ -21,10 +27,23 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
 from catalog.models import Bundle, CreditType, Instructor, Offering, OfferingCredit, Session
-from registration.models import Enrolment
+from certificates.models import Certificate
+from registration.models import Enrolment, Order, OrderLine, TraineeProfile
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
+# Everyone's password (UserFactory), to sign in through the pages.
+PASSWORD = "correct horse battery staple"
 FIRST_SESSION_START = datetime(2027, 6, 21, 9, 0, tzinfo=PACIFIC)
+
+# The license number a trainee of each profession has unless a test gives one.
+LICENSES = {
+    "psychologist": "PSY 12345",
+    "lmft": "LMFT 104233",
+    "lcsw": "LCSW 88120",
+    "rn": "RN 95512344",
+    "md": "A 155201",
+    "other": "",
+}
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -35,7 +54,56 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     first_name = "Alex"
     last_name = factory.Sequence(lambda n: f"Trainee{n}")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
+
+
+class TraineeProfileFactory(factory.django.DjangoModelFactory):
+    """A complete profile: a psychologist licensed in California unless told otherwise."""
+
+    class Meta:
+        model = TraineeProfile
+
+    user = factory.SubFactory(UserFactory)
+    legal_name = factory.LazyAttribute(lambda p: f"{p.user.first_name} {p.user.last_name}")
+    profession = "psychologist"
+    credentials = factory.LazyAttribute(lambda p: "PhD" if p.profession == "psychologist" else "")
+    license_number = factory.LazyAttribute(lambda p: LICENSES.get(p.profession, "X 1"))
+    license_state = factory.LazyAttribute(lambda p: "" if p.profession == "other" else "CA")
+
+
+class TraineeFactory(UserFactory):
+    """A user with a complete trainee profile, as after the profile page; the profile's
+    fields are given directly: `TraineeFactory(legal_name="Dana Cho", profession="lmft",
+    license_number="LMFT 100", state="NV")` (an `other` profession has no license). A user
+    without a profile is a `UserFactory`."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    class Params:
+        legal_name = factory.LazyAttribute(lambda u: f"{u.first_name} {u.last_name}")
+        profession = "psychologist"
+        credentials = factory.LazyAttribute(
+            lambda u: "PhD" if u.profession == "psychologist" else ""
+        )
+        license_number = factory.LazyAttribute(lambda u: LICENSES.get(u.profession, "X 1"))
+        state = factory.LazyAttribute(lambda u: "" if u.profession == "other" else "CA")
+
+    profile = factory.RelatedFactory(
+        TraineeProfileFactory,
+        factory_related_name="user",
+        legal_name=factory.SelfAttribute("..legal_name"),
+        profession=factory.SelfAttribute("..profession"),
+        credentials=factory.SelfAttribute("..credentials"),
+        license_number=factory.SelfAttribute("..license_number"),
+        license_state=factory.SelfAttribute("..state"),
+    )
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        """`verified_email=True`: allauth lets them sign in with their password."""
+        if create and extracted:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
 class StaffFactory(UserFactory):
@@ -189,6 +257,33 @@ class BundleFactory(factory.django.DjangoModelFactory):
             self.offerings.set(extracted)
 
 
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A paid order (by card unless `payment_method` says otherwise); its lines are
+    `OrderLineFactory(order=order, session=...)`."""
+
+    class Meta:
+        model = Order
+
+    trainee = factory.SubFactory(TraineeFactory)
+    status = Order.Status.PAID
+    payment_method = Order.Method.STRIPE
+    total_cents = 35000
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    """A session bought in an order, at the catalog's usual tuition and fee."""
+
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    session = factory.SubFactory(SessionFactory)
+    offering = factory.SelfAttribute("session.offering")
+    description = factory.LazyAttribute(lambda line: str(line.session))
+    tuition_cents = 32500
+    admin_fee_cents = 2500
+
+
 class EnrolmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enrolment
@@ -197,3 +292,23 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     trainee = factory.SubFactory(UserFactory)
     status = Enrolment.Status.CONFIRMED
     hold_expires_at = None
+
+
+class CertificateFactory(factory.django.DjangoModelFactory):
+    """A certificate of attendance as issuing leaves it (not yet rendered), its participant
+    and course copied from the enrolment; a CE one carries the enrolment's credit type."""
+
+    class Meta:
+        model = Certificate
+
+    enrolment = factory.SubFactory(EnrolmentFactory, trainee=factory.SubFactory(TraineeFactory))
+    trainee = factory.SelfAttribute("enrolment.trainee")
+    kind = Certificate.Kind.ATTENDANCE
+    credit_type = factory.LazyAttribute(
+        lambda c: c.enrolment.credit_type if c.kind == Certificate.Kind.CE else None
+    )
+    legal_name = factory.LazyAttribute(lambda c: c.enrolment.trainee.trainee_profile.legal_name)
+    course_title = factory.LazyAttribute(lambda c: c.enrolment.session.offering.display_title)
+    session_dates = "Mon, Jun 21, 2027"
+    # The evening after the session, as the coordinator issues them.
+    issued_at = factory.LazyAttribute(lambda c: c.enrolment.session.ends_at + timedelta(minutes=90))

@@ -5,9 +5,12 @@ default outside debug."""
 import io
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from catalog.models import CreditType
+from polaris import checks
+from tests.pdfs import png_image
 
 
 def check_output() -> str:
@@ -41,9 +44,6 @@ def test_a_credit_type_missing_required_items_is_reported(production_urls):
 
 @pytest.mark.django_db
 def test_a_complete_credit_type_is_not_reported(production_urls):
-    from django.core.files.base import ContentFile
-
-    from tests.certificates.conftest import png_image
 
     brn = CreditType.objects.get(code="brn")
     brn.provider_address = "2201 Broadway, Oakland, CA 94612"
@@ -81,7 +81,6 @@ def test_site_url_left_at_its_default_without_debug_is_reported(production_urls,
 @pytest.fixture
 def on_a_database_server(monkeypatch):
     """As with DATABASE_URL=postgres://…, whatever database the tests run on."""
-    from polaris import checks
 
     monkeypatch.setattr(checks, "_shared_database", lambda: True)
 

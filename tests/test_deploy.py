@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -140,7 +140,7 @@ def test_production_responses_carry_hsts_csp_and_secure_cookies(
 
     signed_in = client.post(
         "/accounts/login/",
-        {"login": user.email, "password": "correct horse battery staple"},
+        {"login": user.email, "password": PASSWORD},
         secure=True,
     )
     assert signed_in.status_code == 302

@@ -3,8 +3,11 @@
 import subprocess
 import sys
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
+
+from polaris.celery import app
 
 
 def test_database_is_postgresql(postgres):
@@ -14,7 +17,6 @@ def test_database_is_postgresql(postgres):
 
 
 def test_cache_is_shared_redis(redis_url):
-    import redis
 
     cache.set("services-check", "seen", 30)
     prefixed = cache.make_key("services-check")
@@ -23,14 +25,12 @@ def test_cache_is_shared_redis(redis_url):
 
 
 def test_celery_uses_redis_as_broker(redis_url):
-    from polaris.celery import app
 
     assert app.conf.broker_url == redis_url
 
 
 def test_celery_worker_answers_on_the_configured_broker(redis_url, tmp_path):
     """A real worker process, started as `make serve` starts it, answers a ping."""
-    from polaris.celery import app
 
     worker = subprocess.Popen(
         [

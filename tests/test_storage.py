@@ -11,12 +11,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.http import Http404
+from moto.server import ThreadedMotoServer
 
 from catalog.models import CreditType, SiteSettings
 from polaris.models import StoredFile
 from polaris.storage import DatabaseStorage
 from polaris.storage_url import StorageURLError, storage_from_url
-from tests.certificates.conftest import png_image
+from polaris.views import media
+from tests.pdfs import png_image
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +60,6 @@ def test_a_name_taken_gets_a_name_of_its_own_and_both_files_stay():
 
 
 def test_the_logo_is_served_in_development_from_the_database(rf):
-    from django.http import Http404
-
-    from polaris.views import media
 
     site = SiteSettings.current()
     site.logo.save("logo.png", ContentFile(png_image()))
@@ -149,7 +149,6 @@ def test_storage_url_reads_s3_buckets_and_refuses_what_it_cannot_read():
 @pytest.fixture
 def s3_server():
     """moto's S3 server on a local port, with an empty bucket."""
-    from moto.server import ThreadedMotoServer
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

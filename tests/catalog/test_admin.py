@@ -1,11 +1,12 @@
 """Staff edit the catalog in Django admin: every page loads, bad input is refused clearly."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from catalog.models import Bundle, CreditType, Instructor, Offering, Session, SiteSettings
 from tests.admin_forms import admin_form_data
-from tests.factories import EnrolmentFactory
+from tests.factories import EnrolmentFactory, StaffFactory, login_staff
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -125,9 +126,6 @@ def test_bundle_dearer_than_its_parts_is_flagged(staff):
 
 
 def test_site_settings_are_for_superusers_only(client, django_user_model):
-    from django.contrib.auth.models import Permission
-
-    from tests.factories import StaffFactory, login_staff
 
     staff = StaffFactory()
     staff.user_permissions.set(Permission.objects.filter(codename__endswith="sitesettings"))

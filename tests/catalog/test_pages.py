@@ -7,7 +7,7 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from catalog.models import Offering, Session
-from tests.factories import EnrolmentFactory
+from tests.factories import EnrolmentFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -255,7 +255,6 @@ def test_a_card_whose_every_date_is_full_says_sold_out(client):
 
 
 def test_a_signed_in_trainee_joins_the_waitlist_from_the_home_card(client, django_user_model):
-    from tests.factories import UserFactory
 
     trainee = UserFactory()
     client.force_login(trainee)

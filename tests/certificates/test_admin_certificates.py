@@ -3,25 +3,32 @@ session's delivery progress with "Retry failed", and the certificates list with 
 corrections (reissue with a corrected name, revoke, retry delivery), never a deletion."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 
 from catalog.models import Session, SiteSettings
 from certificates.models import Certificate
+from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment
+from tests.admin_pages import shown_messages
+from tests.factories import CertificateFactory, StaffFactory, login_staff
 from tests.registration.flows import element, text
-from tests.registration.test_roster import (
+from tests.roster import (
     EVENING_AFTER,
+    SESSION_END,
+    SESSION_START,
+    auto_issue,
     enrol,
     roster_url,
-    shown_messages,
+    run_action,
     trainee,
 )
-
-from .test_issuing import auto_issue, certificate
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -42,16 +49,6 @@ def session() -> Session:
 
 
 @pytest.fixture
-def after_session():
-    import time_machine
-
-    from tests.registration.test_roster import EVENING_AFTER
-
-    with time_machine.travel(EVENING_AFTER, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def roster(session) -> dict[str, Enrolment]:
     """Dana Cho (APA CE, no evaluation yet) and Ben Bell attended; Jane Doe is not marked."""
     return {
@@ -65,7 +62,6 @@ def roster(session) -> dict[str, Enrolment]:
 
 def signed_in_and_out(entry: Enrolment) -> None:
     """There from the start to the end of the session, by the roster's times."""
-    from tests.registration.test_roster import SESSION_END, SESSION_START
 
     Enrolment.objects.filter(pk=entry.pk).update(
         signed_in_at=SESSION_START, signed_out_at=SESSION_END
@@ -79,14 +75,6 @@ def progress_url(session: Session) -> str:
 def certificates_url(**query) -> str:
     url = reverse("admin:certificates_certificate_changelist")
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-
-
-def roster_action(client, session, action: str, *entries, **data):
-    return client.post(
-        roster_url(session),
-        {"action": action, "index": 0, ACTION_CHECKBOX_NAME: [e.pk for e in entries], **data},
-        follow=True,
-    )
 
 
 def certificate_action(client, action: str, *certificates, **data):
@@ -116,7 +104,7 @@ def test_issue_certificates_queues_them_reports_refusals_and_shows_progress(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = roster_action(admin_client, session, "issue_certificates", *roster.values())
+        response = run_action(admin_client, session, "issue_certificates", *roster.values())
     assert response.redirect_chain == [(progress_url(session), 302)]
     [message] = shown_messages(response)
     assert message.startswith("2 certificates queued. 2 refused: ")
@@ -158,7 +146,7 @@ def test_issuing_everyone_selected_across_the_roster_means_everyone_attended(
     assert '<meta http-equiv="refresh" content="5">' in response.content.decode()
 
     with django_capture_on_commit_callbacks(execute=False):
-        response = roster_action(admin_client, session, "issue_certificates", roster["bell"])
+        response = run_action(admin_client, session, "issue_certificates", roster["bell"])
     assert shown_messages(response) == ["0 certificates queued. 1 was already issued."]
 
 
@@ -169,10 +157,12 @@ def test_the_roster_links_to_its_certificates(before_season, admin_client, sessi
 
 
 def test_progress_page_counts_and_lists_each_failure_with_its_reason(admin_client, session, roster):
-    certificate(roster["cho"], delivery=Delivery.EMAILED)
-    certificate(roster["bell"], delivery=Delivery.RENDERED)
-    certificate(
-        roster["doe"], delivery=Delivery.FAILED, delivery_error="SMTP 550: mailbox unavailable"
+    CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
+    CertificateFactory(enrolment=roster["bell"], delivery=Delivery.RENDERED)
+    CertificateFactory(
+        enrolment=roster["doe"],
+        delivery=Delivery.FAILED,
+        delivery_error="SMTP 550: mailbox unavailable",
     )
     response = admin_client.get(progress_url(session))
     assert response.status_code == 200
@@ -200,10 +190,10 @@ def test_progress_page_of_a_session_without_certificates(admin_client, session, 
 def test_retry_failed_queues_them_again_and_they_are_emailed(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
-    failed = certificate(
-        roster["bell"], delivery=Delivery.FAILED, delivery_error="Connection refused"
+    failed = CertificateFactory(
+        enrolment=roster["bell"], delivery=Delivery.FAILED, delivery_error="Connection refused"
     )
-    certificate(roster["cho"], delivery=Delivery.EMAILED)
+    CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(progress_url(session), {"retry": "1"}, follow=True)
     assert shown_messages(response) == ["1 certificate queued again."]
@@ -216,14 +206,11 @@ def test_retry_failed_queues_them_again_and_they_are_emailed(
 
 
 def test_retry_needs_the_right_to_change_the_roster(client, session, roster):
-    from django.contrib.auth.models import Permission
-
-    from tests.factories import StaffFactory, login_staff
 
     viewer = StaffFactory()
     viewer.user_permissions.add(Permission.objects.get(codename="view_rosterentry"))
     login_staff(client, viewer)
-    certificate(roster["bell"], delivery=Delivery.FAILED)
+    CertificateFactory(enrolment=roster["bell"], delivery=Delivery.FAILED)
     response = client.get(progress_url(session))
     assert response.status_code == 200 and 'name="retry"' not in response.content.decode()
     assert client.post(progress_url(session), {"retry": "1"}).status_code == 403
@@ -238,8 +225,10 @@ def test_retry_needs_the_right_to_change_the_roster(client, session, roster):
 def test_the_list_shows_each_certificate_and_searches_by_name_or_code(
     admin_client, session, roster
 ):
-    cho = certificate(roster["cho"], delivery=Delivery.EMAILED)
-    certificate(roster["bell"], delivery=Delivery.FAILED, delivery_error="Connection refused")
+    cho = CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
+    CertificateFactory(
+        enrolment=roster["bell"], delivery=Delivery.FAILED, delivery_error="Connection refused"
+    )
     response = admin_client.get(certificates_url())
     rows = list_rows(response)
     assert len(rows) == 2
@@ -259,7 +248,7 @@ def test_the_list_shows_each_certificate_and_searches_by_name_or_code(
 
 
 def test_a_certificate_is_read_only_and_never_deleted(admin_client, session, roster):
-    cho = certificate(roster["cho"])
+    cho = CertificateFactory(enrolment=roster["cho"])
     change = reverse("admin:certificates_certificate_change", args=[cho.pk])
     response = admin_client.get(change)
     assert response.status_code == 200
@@ -278,7 +267,7 @@ def test_a_certificate_is_read_only_and_never_deleted(admin_client, session, ros
 def test_reissue_with_a_corrected_name_makes_version_2_and_supersedes_version_1(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
-    v1 = certificate(roster["cho"], delivery=Delivery.EMAILED)
+    v1 = CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
     form = certificate_action(admin_client, "reissue", v1)
     assert form.status_code == 200
     assert 'value="Dana Cho"' in form.content.decode() and v1.code in text(form)
@@ -302,7 +291,10 @@ def test_reissue_with_a_corrected_name_makes_version_2_and_supersedes_version_1(
 
 
 def test_reissue_takes_one_valid_certificate_and_a_name(admin_client, session, roster):
-    cho, bell = certificate(roster["cho"]), certificate(roster["bell"])
+    cho, bell = (
+        CertificateFactory(enrolment=roster["cho"]),
+        CertificateFactory(enrolment=roster["bell"]),
+    )
     response = certificate_action(admin_client, "reissue", cho, bell)
     assert shown_messages(response) == ["Choose one certificate to reissue at a time."]
     response = certificate_action(admin_client, "reissue", cho, legal_name=" ", apply="1")
@@ -316,7 +308,7 @@ def test_reissue_takes_one_valid_certificate_and_a_name(admin_client, session, r
 
 
 def test_revoke_asks_for_the_reason_and_keeps_the_record(admin_client, session, roster):
-    cho = certificate(roster["cho"])
+    cho = CertificateFactory(enrolment=roster["cho"])
     form = certificate_action(admin_client, "revoke", cho)
     assert form.status_code == 200 and "Reason" in text(form)
     response = certificate_action(admin_client, "revoke", cho, apply="1", reason="")
@@ -333,11 +325,6 @@ def test_revoke_asks_for_the_reason_and_keeps_the_record(admin_client, session, 
 def stuck_on_its_way(enrolment, after_session, django_capture_on_commit_callbacks):
     """Issued, and its task lost (a worker killed outright): the email never leaves, until
     the outbox counts it as stuck."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from certificates.services.issuing import certificate_issue
 
     Enrolment.objects.filter(pk=enrolment.pk).update(attendance=ATTENDED)
     enrolment.refresh_from_db()
@@ -350,8 +337,10 @@ def stuck_on_its_way(enrolment, after_session, django_capture_on_commit_callback
 def test_retry_delivery_sends_failed_and_stuck_ones_and_leaves_emailed_ones_alone(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
-    failed = certificate(roster["bell"], delivery=Delivery.FAILED, delivery_error="Timeout")
-    emailed = certificate(roster["cho"], delivery=Delivery.EMAILED)
+    failed = CertificateFactory(
+        enrolment=roster["bell"], delivery=Delivery.FAILED, delivery_error="Timeout"
+    )
+    emailed = CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
     stuck = stuck_on_its_way(roster["doe"], after_session, django_capture_on_commit_callbacks)
     assert stuck.delivery == Delivery.QUEUED
 
@@ -373,7 +362,7 @@ def test_retry_delivery_sends_failed_and_stuck_ones_and_leaves_emailed_ones_alon
 def test_the_progress_page_shows_certificates_stuck_on_their_way_and_retries_them(
     after_session, admin_client, session, roster, django_capture_on_commit_callbacks
 ):
-    certificate(roster["cho"], delivery=Delivery.EMAILED)
+    CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
     stuck_on_its_way(roster["doe"], after_session, django_capture_on_commit_callbacks)
 
     response = admin_client.get(progress_url(session))
@@ -401,7 +390,7 @@ def test_marking_attended_with_the_setting_on_issues_and_links_to_progress(
     auto_issue(True)
     signed_in_and_out(roster["doe"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = roster_action(admin_client, session, "mark_attended", roster["doe"])
+        response = run_action(admin_client, session, "mark_attended", roster["doe"])
     messages = shown_messages(response)
     assert messages[0] == "1 trainee marked attended in full."
     assert messages[1].startswith("Their certificates are being issued.")
@@ -416,6 +405,6 @@ def test_marking_attended_with_the_setting_off_issues_nothing(
     assert not SiteSettings.current().issue_certificates_on_attendance
     signed_in_and_out(roster["doe"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = roster_action(admin_client, session, "mark_attended", roster["doe"])
+        response = run_action(admin_client, session, "mark_attended", roster["doe"])
     assert shown_messages(response) == ["1 trainee marked attended in full."]
     assert not Certificate.objects.exists()

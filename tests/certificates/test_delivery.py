@@ -7,10 +7,12 @@ import email.policy
 import io
 import posixpath
 
+from aiosmtpd.controller import Controller
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from certificates.models import Certificate
+from certificates.services import rendering
 from certificates.services.delivery import (
     certificate_render,
     certificates_delivery_retry,
@@ -19,16 +21,10 @@ from certificates.services.delivery import (
 from certificates.services.issuing import certificate_issue, certificate_reissue
 from registration.models import OutboundEmail
 from registration.tasks import email_send
-
-from .conftest import (
-    AFTER,
-    RecordingHandler,
-    free_port,
-    pdf_of,
-    pdf_text,
-    submit_evaluation,
-    use_smtp,
-)
+from tests.evaluations import AFTER, submit_evaluation
+from tests.pdfs import pdf_of, pdf_text
+from tests.processes import free_port
+from tests.smtp import RefusingMailbox, use_smtp
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
 
@@ -62,7 +58,6 @@ def test_delivering_twice_renders_once_and_sends_one_email(attended, mailoutbox)
 def test_a_run_that_rendered_second_sends_the_pdf_kept_first_and_leaves_no_stray_file(
     attended, mailoutbox, monkeypatch
 ):
-    from certificates.services import rendering
 
     certificate = issue_quietly(attended())
     draw = rendering.certificate_pdf
@@ -165,17 +160,9 @@ def test_an_unreachable_mail_server_leaves_the_reason_and_the_certificate_is_tri
     assert certificates_delivery_retry(certificate_ids=[certificate.pk], now=AFTER) == 0
 
 
-class RefusingMailbox(RecordingHandler):
-    """A mail server that knows no such mailbox."""
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        return "550 5.1.1 No such user here"
-
-
 def test_a_mailbox_the_server_refuses_fails_the_delivery_at_once_with_its_reason(
     attended, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from aiosmtpd.controller import Controller
 
     controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -226,7 +213,6 @@ def test_a_rosters_certificates_share_one_smtp_connection(attended, smtp_server,
 def test_a_connection_the_mail_server_dropped_is_replaced_and_nothing_is_lost(
     attended, smtp_server, settings
 ):
-    from aiosmtpd.controller import Controller
 
     use_smtp(settings, smtp_server.port)
     first, second = issue_quietly(attended()), issue_quietly(attended())

@@ -3,18 +3,24 @@ by the trainee alone; submitting issues the CE certificate; the coordinator's su
 
 import os
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.formatting import PACIFIC
 from catalog.models import CreditType
 from certificates.models import Certificate, Evaluation, InstructorRating, ObjectiveRating
 from certificates.services import evaluations
 from certificates.tasks import evaluation_reminders_send, evaluation_requests_send
-from registration.models import Enrolment, TraineeProfile
-from tests.factories import EnrolmentFactory, StaffFactory, UserFactory, login_staff
+from registration.models import Enrolment
+from tests.evaluations import answers
+from tests.factories import EnrolmentFactory, StaffFactory, TraineeFactory, login_staff
 from tests.registration.flows import element, error_summary, paid_order, session_of, text
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -26,19 +32,6 @@ EVALUATION_URL = re.compile(r"http://\S+/evaluations/(\d+)/")
 
 def at(moment: datetime):
     return time_machine.travel(moment, tick=False)
-
-
-def make_trainee(**user_fields):
-    user = UserFactory(**user_fields)
-    TraineeProfile.objects.create(
-        user=user,
-        legal_name=f"{user.first_name} {user.last_name}",
-        credentials="PhD",
-        profession="psychologist",
-        license_number="PSY 12345",
-        license_state="CA",
-    )
-    return user
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ def apa():
 
 @pytest.fixture
 def trainee(db):
-    return make_trainee()
+    return TraineeFactory()
 
 
 @pytest.fixture
@@ -68,16 +61,6 @@ def signed_in(client, trainee, settings):
     settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
     client.force_login(trainee)
     return client
-
-
-def answers(enrolment: Enrolment, rating: int = 4, **overrides) -> dict:
-    """A complete, valid evaluation as the form posts it."""
-    offering = enrolment.session.offering
-    data = {f"objective_{o.pk}": rating for o in offering.objectives.all()}
-    data |= {f"instructor_{i.pk}": rating for i in offering.instructors.all()}
-    data |= {"overall_rating": rating, "useful": "The role plays.", "improve": "More breaks."}
-    data.update(overrides)
-    return data
 
 
 def url(enrolment: Enrolment) -> str:
@@ -126,9 +109,9 @@ def test_attended_trainee_is_asked_once_as_soon_as_the_session_is_over(
 def test_a_trainee_whose_attendance_is_not_marked_is_asked_a_day_after_the_session(
     june, apa, mailoutbox, django_capture_on_commit_callbacks
 ):
-    unmarked = EnrolmentFactory(session=june, trainee=make_trainee(), credit_type=apa)
-    absent = EnrolmentFactory(session=june, trainee=make_trainee(), attendance="absent")
-    cancelled = EnrolmentFactory(session=june, trainee=make_trainee(), status="cancelled")
+    unmarked = EnrolmentFactory(session=june, trainee=TraineeFactory(), credit_type=apa)
+    absent = EnrolmentFactory(session=june, trainee=TraineeFactory(), attendance="absent")
+    cancelled = EnrolmentFactory(session=june, trainee=TraineeFactory(), status="cancelled")
 
     with at(JUNE_END + timedelta(hours=23)):
         assert run(evaluation_requests_send, django_capture_on_commit_callbacks) == 0
@@ -200,7 +183,7 @@ def test_the_page_says_before_submitting_that_submitting_issues_the_ce_certifica
 def test_another_trainee_gets_a_404_and_an_anonymous_visitor_the_sign_in_page(client, enrolment):
     with at(JUNE_END + timedelta(days=1)):
         anonymous = client.get(url(enrolment))
-        client.force_login(make_trainee())
+        client.force_login(TraineeFactory())
         other_get = client.get(url(enrolment))
         other_post = client.post(url(enrolment), answers(enrolment))
 
@@ -466,7 +449,7 @@ def test_my_trainings_offers_the_evaluation_after_the_session_until_it_is_submit
 
 
 def submitted(session, *, overall: int, objectives: int, instructors: int, useful: str = ""):
-    enrolment = EnrolmentFactory(session=session, trainee=make_trainee(), attendance="attended")
+    enrolment = EnrolmentFactory(session=session, trainee=TraineeFactory(), attendance="attended")
     offering = session.offering
     return evaluations.evaluation_submit(
         enrolment=enrolment,
@@ -485,7 +468,7 @@ def test_the_session_summary_shows_averages_counts_and_escaped_comments(admin_cl
     submitted(june, overall=4, objectives=4, instructors=4)
     submitted(june, overall=4, objectives=4, instructors=5, useful="Clear\nand kind")
     Evaluation.objects.create(
-        enrolment=EnrolmentFactory(session=june, trainee=make_trainee()),
+        enrolment=EnrolmentFactory(session=june, trainee=TraineeFactory()),
         requested_at=JUNE_END,
     )
 
@@ -516,8 +499,6 @@ def test_the_summary_takes_as_many_queries_for_many_evaluations_as_for_few(
     listing_url = f"/admin/certificates/evaluation/?session={june.pk}"
     submitted(june, overall=4, objectives=4, instructors=4)
     admin_client.get(summary_url)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
         admin_client.get(summary_url)
@@ -532,10 +513,6 @@ def test_the_summary_takes_as_many_queries_for_many_evaluations_as_for_few(
 
 def test_a_fresh_worker_registers_the_evaluation_tasks_the_beat_schedule_names():
     """Autodiscovery finds tasks.py only: CELERY_IMPORTS must bring evaluation_tasks in."""
-    import subprocess
-    import sys
-
-    from django.conf import settings
 
     script = (
         "import django; django.setup()\n"

@@ -16,8 +16,8 @@ from certificates.models import Certificate
 from certificates.services.issuing import CertificateRefused, certificate_issue
 from certificates.services.rendering import certificate_pdf
 from tests.admin_forms import admin_form_data
-
-from .conftest import AFTER, pdf_text, submit_evaluation
+from tests.evaluations import AFTER, submit_evaluation
+from tests.pdfs import pdf_text
 
 
 def change_url(obj) -> str:

@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 
 from audit.services import log_entries
 from catalog.formatting import PACIFIC
-from certificates.models import Certificate
+from certificates.models import Certificate, Evaluation
 from certificates.services.issuing import (
     CertificateRefused,
     certificate_issue,
@@ -20,8 +20,8 @@ from certificates.services.issuing import (
 from registration.models import Enrolment, TraineeProfile
 from registration.services.orders import registration_manual
 from registration.services.payments import order_refund_by_staff
-
-from .conftest import AFTER, JUNE_21, LICENSES, submit_evaluation
+from tests.evaluations import AFTER, submit_evaluation
+from tests.factories import FIRST_SESSION_START, LICENSES
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
 
@@ -41,7 +41,7 @@ def test_certificate_of_attendance_needs_full_attendance_and_the_session_over(at
     assert "not marked attended" in refusal(unmarked, ATTENDANCE)
     assert "not marked attended" in refusal(absent, ATTENDANCE)
     assert "confirmed" in refusal(cancelled, ATTENDANCE)
-    during = JUNE_21 + timedelta(hours=4)
+    during = FIRST_SESSION_START + timedelta(hours=4)
     assert refusal(present, ATTENDANCE, now=during) == "The session has not ended yet."
     assert not Certificate.objects.exists()
 
@@ -78,7 +78,6 @@ def test_ce_certificate_is_issued_once_the_evaluation_is_submitted(attended, apa
 
 
 def test_an_evaluation_started_but_not_submitted_is_not_enough(attended, apa):
-    from certificates.models import Evaluation
 
     enrolment = attended(credit_type=apa)
     Evaluation.objects.create(enrolment=enrolment, requested_at=AFTER)
@@ -89,7 +88,7 @@ def test_an_evaluation_started_but_not_submitted_is_not_enough(attended, apa):
 def test_ce_certificate_needs_ce_bought_and_a_complete_profile(attended, apa, make_trainee):
     no_ce = attended()
     submit_evaluation(no_ce)
-    incomplete = attended(credit_type=apa, trainee=make_trainee(complete=False))
+    incomplete = attended(credit_type=apa, trainee=make_trainee(license_number="", state=""))
     submit_evaluation(incomplete)
 
     no_state = attended(credit_type=apa)

@@ -5,11 +5,11 @@ them as soon as attendance is marked."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
-from catalog.models import SiteSettings
+from catalog.models import Session
 from certificates.models import Certificate, Evaluation
 from certificates.services.sessions import (
     session_certificates_issue,
@@ -17,14 +17,8 @@ from certificates.services.sessions import (
 )
 from registration.models import Enrolment
 from registration.services import attendance
-from tests.factories import UserFactory
-from tests.registration.test_roster import (
-    EVENING_AFTER,
-    SESSION_END,
-    SESSION_START,
-    enrol,
-    trainee,
-)
+from tests.factories import CertificateFactory, UserFactory
+from tests.roster import EVENING_AFTER, SESSION_END, SESSION_START, auto_issue, enrol, trainee
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -39,7 +33,6 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def session():
-    from catalog.models import Session
 
     return Session.objects.select_related("offering").get(
         offering__slug="module-1", starts_at__month=6
@@ -48,7 +41,6 @@ def session():
 
 @pytest.fixture
 def after_session():
-    import time_machine
 
     with time_machine.travel(EVENING_AFTER, tick=False) as traveller:
         yield traveller
@@ -160,31 +152,21 @@ def test_delivery_is_queued_after_commit_and_each_certificate_emailed_once(
 # --------------------------------------------------------------------------------------
 
 
-def certificate(enrolment: Enrolment, *, kind=Kind.ATTENDANCE, **fields) -> Certificate:
-    """A certificate as issuing leaves it, in whatever delivery state the test needs."""
-    values = {
-        "enrolment": enrolment,
-        "trainee": enrolment.trainee,
-        "kind": kind,
-        "credit_type": enrolment.credit_type if kind == Kind.CE else None,
-        "legal_name": enrolment.trainee.trainee_profile.legal_name,
-        "course_title": enrolment.session.offering.display_title,
-        "session_dates": "Mon, Jun 21, 2027",
-        "issued_at": EVENING_AFTER,
-        **fields,
-    }
-    return Certificate.objects.create(**values)
-
-
 def test_progress_counts_the_sessions_valid_certificates_by_delivery(session, roster):
-    certificate(roster["cho"], delivery=Delivery.EMAILED)
-    certificate(roster["cho"], kind=Kind.CE, delivery=Delivery.RENDERED)
-    certificate(roster["bell"], delivery=Delivery.QUEUED)
-    failed = certificate(
-        roster["ito"], delivery=Delivery.FAILED, delivery_error="SMTP 550: mailbox unavailable"
+    CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
+    CertificateFactory(enrolment=roster["cho"], kind=Kind.CE, delivery=Delivery.RENDERED)
+    CertificateFactory(enrolment=roster["bell"], delivery=Delivery.QUEUED)
+    failed = CertificateFactory(
+        enrolment=roster["ito"],
+        delivery=Delivery.FAILED,
+        delivery_error="SMTP 550: mailbox unavailable",
     )
-    old = certificate(roster["diaz"], status=Status.SUPERSEDED, delivery=Delivery.FAILED)
-    certificate(roster["diaz"], version=2, supersedes=old, delivery=Delivery.EMAILED)
+    old = CertificateFactory(
+        enrolment=roster["diaz"], status=Status.SUPERSEDED, delivery=Delivery.FAILED
+    )
+    CertificateFactory(
+        enrolment=roster["diaz"], version=2, supersedes=old, delivery=Delivery.EMAILED
+    )
 
     progress = session_certificates_progress(session=session, now=EVENING_AFTER)
     assert (progress.total, progress.rendered, progress.emailed, progress.queued) == (5, 3, 2, 1)
@@ -193,8 +175,8 @@ def test_progress_counts_the_sessions_valid_certificates_by_delivery(session, ro
 
 
 def test_progress_is_done_when_nothing_is_on_its_way(session, roster):
-    certificate(roster["cho"], delivery=Delivery.EMAILED)
-    certificate(roster["bell"], delivery=Delivery.FAILED)
+    CertificateFactory(enrolment=roster["cho"], delivery=Delivery.EMAILED)
+    CertificateFactory(enrolment=roster["bell"], delivery=Delivery.FAILED)
     progress = session_certificates_progress(session=session, now=EVENING_AFTER)
     assert not progress.in_flight and progress.done
     assert progress.failed[0][1] == "no reason was recorded"
@@ -203,13 +185,6 @@ def test_progress_is_done_when_nothing_is_on_its_way(session, roster):
 # --------------------------------------------------------------------------------------
 # The site setting: issue certificates when attendance is marked
 # --------------------------------------------------------------------------------------
-
-
-def auto_issue(on: bool) -> None:
-    settings = SiteSettings.objects.get()
-    settings.issue_certificates_on_attendance = on
-    settings.save()
-    cache.delete(SiteSettings.CACHE_KEY)
 
 
 def mark(entries, *, attended=True):

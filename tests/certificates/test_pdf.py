@@ -22,9 +22,9 @@ from certificates.services.rendering import (
 from polaris import pdf as polaris_pdf
 from polaris.pdf import render_pdf, static_base_url
 from registration.models import TraineeProfile
-from tests.factories import CreditTypeFactory
-
-from .conftest import AFTER, LICENSES, pdf_text, png_image, submit_evaluation
+from tests.evaluations import AFTER, submit_evaluation
+from tests.factories import LICENSES, CreditTypeFactory
+from tests.pdfs import pdf_text, png_image
 
 APA_STATEMENT = (
     "Polaris Insight Center is approved by the American Psychological Association to sponsor "

@@ -10,8 +10,8 @@ from catalog.models import CreditType, OfferingCredit
 from certificates.models import Certificate
 from certificates.services.issuing import CertificateRefused, certificate_issue, certificate_reissue
 from registration.models import TraineeProfile
-
-from .conftest import AFTER, png_image, submit_evaluation
+from tests.evaluations import AFTER, submit_evaluation
+from tests.pdfs import png_image
 
 CE = Certificate.Kind.CE
 

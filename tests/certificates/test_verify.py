@@ -19,7 +19,9 @@ from certificates.services.issuing import (
 )
 from registration.models import Enrolment, TraineeProfile
 from registration.services.orders import registration_manual
+from tests.evaluations import AFTER, submit_evaluation
 from tests.factories import (
+    LICENSES,
     CreditTypeFactory,
     OfferingFactory,
     SessionFactory,
@@ -27,9 +29,8 @@ from tests.factories import (
     UserFactory,
     login_staff,
 )
+from tests.pdfs import pdf_text
 from tests.registration.flows import text
-
-from .conftest import AFTER, LICENSES, pdf_text, submit_evaluation
 
 ATTENDANCE, CE = Certificate.Kind.ATTENDANCE, Certificate.Kind.CE
 

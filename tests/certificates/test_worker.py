@@ -6,103 +6,29 @@ import email
 import email.policy
 import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 
 from catalog.models import CreditType
 from certificates.models import Certificate
-from certificates.services.issuing import certificates_issue_for_enrolment
+from certificates.services.issuing import certificate_issue, certificates_issue_for_enrolment
 from polaris.celery import app as celery_app
 from registration.models import Enrolment, TraineeProfile
 from registration.services.attendance import attendance_mark
 from registration.tasks import email_send
+from tests.evaluations import AFTER, submit_evaluation
 from tests.factories import EnrolmentFactory, UserFactory
-from tests.processes import process_group_stop
+from tests.pdfs import pdf_text
+from tests.processes import wait_for
 from tests.registration.flows import session_of
-
-from .conftest import AFTER, pdf_text, submit_evaluation
+from tests.worker import Worker, worker_idle
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ATTENDANCE_KIND = Certificate.Kind.ATTENDANCE
-
-DEADLINE_SECONDS = 60
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """`celery -A polaris worker` in a process group of its own, on a queue of its own."""
-
-    def __init__(self, *, queue: str, env: dict[str, str], log: Path):
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "polaris",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "-Q",
-                queue,
-                "--hostname",
-                f"{queue}@localhost",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def pool_processes(self) -> list[int]:
-        """The pids of the pool's child processes (prefork: the ones that run tasks)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
-
-    def stop(self) -> None:
-        process_group_stop(self.process)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
-@pytest.fixture
-def worker_env(postgres, redis_url, smtp_server, settings, tmp_path):
-    """What a worker process needs to share this test's database, media, cache and mail."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "polaris.settings",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "CACHE_KEY_PREFIX": f"test-worker-{uuid.uuid4().hex[:8]}",
-        "EMAIL_URL": f"smtp://{smtp_server.host}:{smtp_server.port}",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "SITE_URL": settings.SITE_URL,
-        "LOG_LEVEL": "INFO",
-        "CONN_MAX_AGE": "60",  # as `make serve` runs it: connections are kept
-    }
 
 
 @pytest.fixture
@@ -124,16 +50,6 @@ def worker(worker_env, redis_url, tmp_path):
     redis.Redis.from_url(redis_url).delete(
         queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
     )
-
-
-def wait_for(condition, what: str, worker: Worker, timeout: float = DEADLINE_SECONDS):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; worker output:\n{worker.output()}")
 
 
 def delivered(certificate: Certificate) -> bool:
@@ -200,7 +116,7 @@ def test_marked_attended_then_issued_the_worker_renders_and_emails_both_certific
 
 
 def test_a_worker_process_killed_mid_task_still_delivers_exactly_once(
-    worker, nurse_in_june, smtp_server, admin_user
+    worker, nurse_in_june, smtp_server, admin_user, redis_url
 ):
     smtp_server.hold = True  # the first delivery stops at the mail server, mid-task
     nurse_in_june.credit_type = None
@@ -223,8 +139,9 @@ def test_a_worker_process_killed_mid_task_still_delivers_exactly_once(
     assert (certificate.rendered_at, certificate.pdf.name) == (rendered_at, pdf_name)
     assert certificate.emailed_at is not None
     assert "WorkerLostError" in worker.output()
-    # Whatever runs it again later, nothing more is sent.
-    time.sleep(1)
+    # Whatever runs it again, nothing more is sent: once the worker has finished all it
+    # received and nothing waits in its queue.
+    wait_for(lambda: worker_idle(worker, redis_url), "the worker to be idle", worker)
     assert len(smtp_server.messages) == 1
 
 
@@ -241,7 +158,6 @@ def worker_connections() -> list[int]:
 def test_the_worker_keeps_its_database_connection_and_replaces_one_that_was_dropped(
     worker, catalog, attended, smtp_server
 ):
-    from certificates.services.issuing import certificate_issue
 
     def deliver_one() -> None:
         certificate = certificate_issue(enrolment=attended(), kind=ATTENDANCE_KIND, now=AFTER)

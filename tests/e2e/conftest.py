@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from playwright.sync_api import sync_playwright
 
 from tests.conftest import _missing, point_stripe_at
+from tests.fakes.stripe_server import FakeStripe
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,7 +46,6 @@ def browser():
     """
     if not CHROMIUM.exists():
         _missing(f"the browser tests need Chromium at {CHROMIUM} (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -84,7 +85,6 @@ def screenshot():
 @pytest.fixture
 def fake_stripe(settings, live_server):
     """Stripe's fake, whose hosted /pay page sends its signed webhook to the live server."""
-    from tests.fakes.stripe_server import FakeStripe
 
     with FakeStripe(webhook_url=f"{live_server.url}/stripe/webhook/") as fake:
         point_stripe_at(settings, fake, timeout_seconds=5)

@@ -5,41 +5,37 @@ import re
 from datetime import datetime
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from catalog.formatting import PACIFIC
 from catalog.models import CreditType
 from certificates.models import Certificate
 from certificates.services import rendering
 from certificates.tasks import evaluation_requests_send
 from polaris.pdf import static_roots
-from registration.models import Enrolment, Order, TraineeProfile
+from registration.models import Enrolment, Order
 from registration.roles import COORDINATOR
 from registration.services.attendance import attendance_mark, sign_times_set
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.enrolments import enrolment_cancel
-
-# Imported for its autouse fixture too: the certificates' PDFs go to the test's tmp_path.
-from tests.certificates.conftest import _media_in_tmp, pdf_text  # noqa: F401
 from tests.e2e.a11y import assert_accessible
-from tests.factories import StaffFactory, UserFactory, login_staff, totp_code
-from tests.registration.flows import paid_order, session_of
-from tests.registration.test_cart import FULL_TRAINING
+from tests.factories import PASSWORD, StaffFactory, TraineeFactory, login_staff, totp_code
+from tests.pdfs import pdf_text
+from tests.registration.flows import FULL_TRAINING, paid_order, session_of
+from tests.roster import EVENING_AFTER, at, enrol, roster_url, trainee
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("catalog", "before_season"),
+    # The certificates' PDFs go to the test's tmp_path.
+    pytest.mark.usefixtures("catalog", "before_season", "media_in_tmp"),
 ]
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-# Module 1 runs Mon, Jun 21, 2027, 9 AM – 5 PM PT; the roster is done that evening.
-EVENING_AFTER = datetime(2027, 6, 21, 18, 30, tzinfo=PACIFIC)
+# Module 1 runs Mon, Jun 21, 2027, 9 AM – 5 PM PT; the roster is done that evening
+# (tests.roster.EVENING_AFTER).
 MODULE_1 = "Module 1: Introductory Workshop on Ketamine-Assisted Psychotherapy"
 
 
@@ -47,21 +43,6 @@ MODULE_1 = "Module 1: Introductory Workshop on Ketamine-Assisted Psychotherapy"
 def _links_to_live_server(settings, live_server):
     """Emails and certificates link to the site under test, so the browser can follow them."""
     settings.SITE_URL = live_server.url
-
-
-def make_trainee(legal_name: str, *, profession: str = "psychologist"):
-    """A trainee with a verified email, who can sign in, and a complete profile."""
-    user = UserFactory()
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    TraineeProfile.objects.create(
-        user=user,
-        legal_name=legal_name,
-        credentials="PhD" if profession == "psychologist" else "",
-        profession=profession,
-        license_number="PSY 27183" if profession == "psychologist" else "LMFT 104233",
-        license_state="CA",
-    )
-    return user
 
 
 def paid_with_apa_ce(trainee, session) -> Order:
@@ -130,7 +111,7 @@ def emails_about(subject: str) -> list:
 
 def test_trainee_buys_the_full_training_at_the_bundle_price(live_server, page, settings):
     settings.STRIPE_SECRET_KEY = ""  # paid by invoice or check
-    trainee = make_trainee("Robin Vale")
+    trainee = TraineeFactory(verified_email=True, legal_name="Robin Vale")
 
     page.goto(f"{live_server.url}/programs/full-training/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Full KAP Training: Modules 1–7")
@@ -180,9 +161,9 @@ def test_waitlisted_trainee_takes_the_freed_seat_and_pays(live_server, page, fak
     june = session_of("module-1", 6)
     june.capacity = 1
     june.save(update_fields=["capacity"])
-    holder = make_trainee("Sam Holder")
+    holder = TraineeFactory(verified_email=True, legal_name="Sam Holder")
     paid_order(holder, june)
-    waiter = make_trainee("Wren Waite")
+    waiter = TraineeFactory(verified_email=True, legal_name="Wren Waite")
     signed_in_as(page, live_server, waiter)
 
     page.goto(f"{live_server.url}/trainings/module-1/")
@@ -242,18 +223,18 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
 ):
     june = session_of("module-1", 6)
     trainees = {
-        name: make_trainee(name, profession=profession)
+        name: TraineeFactory(verified_email=True, legal_name=name, profession=profession)
         for name, profession in (
             ("Ada Abara", "lmft"),
             ("Ben Bell", "lmft"),
             ("Dana Cho", "psychologist"),
         )
     }
-    for name, trainee in trainees.items():
+    for name, user in trainees.items():
         if name == "Dana Cho":
-            paid_with_apa_ce(trainee, june)
+            paid_with_apa_ce(user, june)
         else:
-            paid_order(trainee, june)
+            paid_order(user, june)
     coordinator = StaffFactory(
         username="jana", first_name="Jana", last_name="Adamova", roles=[COORDINATOR]
     )
@@ -360,7 +341,6 @@ def test_coordinator_marks_attendance_and_issues_the_sessions_certificates(
 def test_a_roster_of_forty_fits_1280_px_with_its_flagged_rows_marked(
     live_server, page, before_season, screenshot
 ):
-    from tests.registration.test_roster import at, enrol, roster_url, trainee
 
     june = session_of("module-1", 6)
     times = [(at(8, 55), at(17, 1))] * 30 + [(at(9, 40), at(17))] * 4 + [(at(9), at(13))] * 3
@@ -425,7 +405,7 @@ def test_trainee_evaluates_the_course_and_downloads_a_verifiable_ce_certificate(
     live_server, page, before_season, screenshot
 ):
     june = session_of("module-1", 6)
-    trainee = make_trainee("Dana Cho")
+    trainee = TraineeFactory(verified_email=True, legal_name="Dana Cho")
     paid_with_apa_ce(trainee, june)
     before_season.move_to(EVENING_AFTER)
     enrolment = Enrolment.objects.get(trainee=trainee)

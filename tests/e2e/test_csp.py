@@ -5,10 +5,10 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.test_pages import PUBLIC_PAGES
-from tests.factories import StaffFactory, totp_code
+from tests.e2e.pages import PUBLIC_PAGES
+from tests.factories import PASSWORD, StaffFactory, totp_code
 from tests.registration.flows import paid_order, session_of
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import make_user
 
 pytestmark = [
     pytest.mark.e2e,

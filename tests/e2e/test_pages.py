@@ -3,6 +3,7 @@
 import pytest
 
 from tests.e2e.a11y import assert_accessible
+from tests.e2e.pages import PUBLIC_PAGES
 
 pytestmark = [
     pytest.mark.e2e,
@@ -10,17 +11,6 @@ pytestmark = [
     pytest.mark.usefixtures("catalog", "before_season"),
 ]
 
-PUBLIC_PAGES = [
-    "/",
-    "/trainings/module-1/",
-    "/programs/full-training/",
-    "/calendar/",
-    "/instructors/",
-    "/instructors/harvey-schwartz/",
-    "/accounts/login/",
-    "/accounts/signup/",
-    "/contact/",
-]
 WIDTHS = (375, 1280)
 
 

@@ -15,13 +15,8 @@ from registration.models import CartItem, Enrolment, Order
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.orders import order_mark_paid_offline, order_place
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.test_trainee_journeys import (
-    PASSWORD,
-    audit,
-    fill_profile,
-    sign_in,
-    verified_account,
-)
+from tests.e2e.journeys import audit, fill_profile, sign_in, verified_account
+from tests.factories import PASSWORD
 from tests.registration.flows import fill, session_of
 
 pytestmark = [

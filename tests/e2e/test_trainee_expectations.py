@@ -24,10 +24,9 @@ from registration.services.enrolments import enrolment_cancel
 from registration.services.waitlist import waitlist_join
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.test_trainee_journeys import sign_in, verified_account
+from tests.e2e.journeys import sign_in, verified_account
 from tests.factories import EnrolmentFactory
-from tests.registration.flows import paid_order, session_of
-from tests.registration.test_cart import bundle_choice
+from tests.registration.flows import bundle_choice, paid_order, session_of
 
 pytestmark = [
     pytest.mark.e2e,

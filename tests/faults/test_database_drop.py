@@ -8,9 +8,10 @@ import psycopg
 import pytest
 from django.db import connection
 
+from registration import views
 from registration.models import CartItem, Enrolment, Order, OrderLine
 from registration.services import orders, payments
-from tests.certificates.test_worker import database_url
+from tests.processes import database_url
 from tests.registration.flows import (
     add_to_cart,
     cart_page,
@@ -188,7 +189,6 @@ def test_an_order_whose_card_payment_was_not_started_goes_back_to_the_cart_at_on
 def test_a_connection_dropped_outside_a_transaction_is_replaced_for_the_next_request(
     postgres, client, make_trainee, monkeypatch
 ):
-    from registration.views import enrolments as views
 
     trainee = make_trainee()
     client.force_login(trainee)

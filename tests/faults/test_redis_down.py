@@ -5,136 +5,29 @@ and a real Celery worker deliver it exactly once."""
 import email
 import email.policy
 import re
-import shutil
-import subprocess
-import time
 from datetime import timedelta
-from pathlib import Path
 
-import kombu.pools
 import pytest
-import redis
 from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
 from django.utils import timezone
 
-from polaris.celery import app as celery_app
+from certificates.models import Certificate
 from registration.models import Enrolment, OutboundEmail
+from registration.roles import COORDINATOR
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import free_port
-from tests.certificates.test_worker import Worker, wait_for
-from tests.conftest import _missing
+from tests.factories import StaffFactory, login_staff
+from tests.processes import wait_for
 from tests.registration.flows import pay, register, seats_left_shown, session_of, text
+from tests.roster import EVENING_AFTER, enrol, roster_url, trainee
+from tests.worker import Worker
 
 pytestmark = [
     pytest.mark.services,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("catalog", "before_season"),
 ]
-
-START_SECONDS = 10
-
-
-class RedisServer:
-    """A `redis-server` of the test's own, without persistence, that can be stopped and
-    started again on the same port."""
-
-    def __init__(self, *, binary: str, directory: Path):
-        self.binary = binary
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=(self.directory / "redis.log").open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.exceptions.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"redis-server did not start:\n{self.log()}")
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        """SIGTERM: Redis shuts down at once (nothing to save) and refuses connections."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=START_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=START_SECONDS)
-
-    def log(self) -> str:
-        return (self.directory / "redis.log").read_text(errors="replace")[-2000:]
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        _missing("this test starts and stops a redis-server of its own (Debian package redis)")
-    server = RedisServer(binary=binary, directory=tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_url(private_redis):
-    """The worker started here (see worker_env) uses the test's own Redis."""
-    return private_redis.url
-
-
-def _reset_broker_connections() -> None:
-    # Celery keeps the app's pools once built, and kombu its pools per broker URL (even for
-    # tasks run inline): close and forget them all, so that the next publish connects to the
-    # broker_url now configured.
-    kombu.pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def app_on_private_redis(private_redis, settings):
-    """This process's cache and Celery producer use the test's Redis; tasks are published,
-    not run inline."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            **settings.CACHES["default"],
-            "BACKEND": "polaris.cache.RedisCache",
-            "LOCATION": private_redis.url,
-        },
-    }
-    broker_url = celery_app.conf.broker_url
-    celery_app.conf.broker_url = private_redis.url
-    celery_app.conf.task_always_eager = False
-    _reset_broker_connections()
-    yield
-    celery_app.conf.broker_url = broker_url
-    celery_app.conf.task_always_eager = True
-    _reset_broker_connections()
 
 
 def tasks_done(worker: Worker) -> int:
@@ -195,13 +88,6 @@ def test_an_order_paid_while_redis_is_down_is_confirmed_by_one_email_once_it_is_
 def test_certificates_issued_while_redis_is_down_are_delivered_once_it_is_back(
     app_on_private_redis, private_redis, worker_env, smtp_server, before_season, client, tmp_path
 ):
-    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-    from django.urls import reverse
-
-    from certificates.models import Certificate
-    from registration.roles import COORDINATOR
-    from tests.factories import StaffFactory, login_staff
-    from tests.registration.test_roster import EVENING_AFTER, enrol, roster_url, trainee
 
     session = session_of("module-1", 6)
     entries = [enrol(session, trainee(f"Trainee {n} Achterberg"), attendance="attended")

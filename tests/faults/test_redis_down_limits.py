@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from registration.models import InquiryTopic
 from registration.roles import COORDINATOR
-from tests.certificates.conftest import free_port
-from tests.factories import StaffFactory, totp_code
+from tests.factories import PASSWORD, StaffFactory, totp_code
+from tests.processes import free_port
 from tests.registration.flows import text
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 

@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -36,13 +35,16 @@ from registration.models import (
     Order,
     OutboundEmail,
 )
-from tests.certificates.conftest import free_port
-from tests.certificates.test_admin_certificates import after_session, roster_action  # noqa: F401
-from tests.certificates.test_worker import database_url
-from tests.faults.test_redis_down import app_on_private_redis, private_redis  # noqa: F401
-from tests.processes import gunicorn_command, process_group_stop
+from tests.processes import (
+    database_url,
+    free_port,
+    gunicorn_command,
+    gunicorn_serving,
+    process_group_stop,
+    start_logged,
+)
 from tests.registration.flows import register, session_of, text
-from tests.registration.test_roster import enrol, trainee
+from tests.roster import enrol, run_action, trainee
 
 pytestmark = [
     pytest.mark.services,
@@ -105,25 +107,12 @@ class Site:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.process = subprocess.Popen(
-            gunicorn_command(self.port),
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.process, output = start_logged(
+            gunicorn_command(self.port), log=log, cwd=settings.BASE_DIR, env=env
         )
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                if Browser(self.base).request("/health/").status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"gunicorn did not start:\n{self.output()}")
-            time.sleep(0.1)
+        if not gunicorn_serving(output, self.base, timeout=START_SECONDS):
+            self.stop()
+            pytest.fail(f"gunicorn did not start:\n{self.output()}")
 
     def stop(self) -> None:
         process_group_stop(self.process)
@@ -133,7 +122,7 @@ class Site:
 
 
 @pytest.fixture
-def site(postgres, private_redis, fake_stripe, tmp_path):  # noqa: F811
+def site(postgres, private_redis, fake_stripe, tmp_path):
     started = Site(
         env={
             **os.environ,
@@ -159,7 +148,7 @@ def site(postgres, private_redis, fake_stripe, tmp_path):  # noqa: F811
 
 
 @pytest.fixture
-def hung(private_redis):  # noqa: F811
+def hung(private_redis):
     """Stops the Redis server's process (SIGSTOP) as a hung host would; SIGCONT afterwards,
     and this process's Celery producer waits on Redis again at once."""
 
@@ -260,9 +249,9 @@ ROSTER_SECONDS = 10.0
 
 
 def test_with_redis_hung_issuing_a_rosters_certificates_answers_in_time(
-    app_on_private_redis,  # noqa: F811
+    app_on_private_redis,
     hung,
-    after_session,  # noqa: F811  (before the coordinator signs in)
+    after_session,
     admin_client,
     settings,
     tmp_path,
@@ -276,7 +265,7 @@ def test_with_redis_hung_issuing_a_rosters_certificates_answers_in_time(
     hung()
 
     started = time.monotonic()
-    response = roster_action(admin_client, session, "issue_certificates", *attended)
+    response = run_action(admin_client, session, "issue_certificates", *attended)
     seconds = time.monotonic() - started
 
     assert response.status_code == 200

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
-from tests.certificates.test_worker import Worker, wait_for
 from tests.factories import login_staff
-from tests.faults.test_smtp_down import worker_idle
+from tests.processes import wait_for
 from tests.registration.flows import fill, pay, register, session_of
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -77,7 +77,7 @@ def test_trainees_are_told_of_a_coordinators_refund_and_of_an_automatic_one(
         assert late_order.status == "expired" and late_order.refunded_cents == 35000
 
         wait_for(lambda: len(smtp_server.messages) >= 4, "four emails", worker)
-        wait_for(lambda: worker_idle(worker, private_redis), "the worker to finish", worker)
+        wait_for(lambda: worker_idle(worker, private_redis.url), "the worker to finish", worker)
     finally:
         worker.stop()
 

@@ -12,9 +12,7 @@ import io
 import os
 import re
 import secrets
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -37,10 +35,18 @@ from catalog.models import CreditType, Session
 from certificates.models import Certificate
 from registration.models import CartItem, Enrolment, Order, TraineeProfile
 from registration.roles import COORDINATOR
-from tests.certificates.conftest import free_port, pdf_text, png_image, submit_evaluation
-from tests.certificates.test_worker import database_url
-from tests.factories import StaffFactory, UserFactory, totp_code
-from tests.processes import gunicorn_command, process_group_stop
+from tests.evaluations import submit_evaluation
+from tests.factories import PASSWORD, StaffFactory, UserFactory, totp_code
+from tests.pdfs import pdf_text, png_image
+from tests.processes import (
+    database_url,
+    free_port,
+    gunicorn_command,
+    gunicorn_serving,
+    process_group_stop,
+    start_logged,
+    wait_for,
+)
 from tests.registration.flows import text
 
 pytestmark = [
@@ -49,7 +55,6 @@ pytestmark = [
     pytest.mark.usefixtures("catalog"),
 ]
 
-PASSWORD = "correct horse battery staple"
 START_SECONDS = 40
 CLIENT_SECONDS = 40
 DELIVERY_SECONDS = 90
@@ -187,8 +192,9 @@ class Host:
         for directory in (self.media, self.var):
             directory.mkdir(parents=True)
         self.log = self.directory / "output.log"
-        self.process = subprocess.Popen(
+        self.process, self.output_watch = start_logged(
             command,
+            log=self.log,
             cwd=self.directory,
             env={
                 **env,
@@ -197,9 +203,6 @@ class Host:
                 "MEDIA_ROOT": str(self.media),
                 "VAR_DIR": str(self.var),
             },
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
 
     def files_written(self) -> list[str]:
@@ -222,17 +225,9 @@ class WebHost(Host):
             gunicorn_command(self.port),
             env,
         )
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                if Browser().get(self.base + "/health/").status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"gunicorn did not start:\n{self.output()}")
-            time.sleep(0.2)
+        if not gunicorn_serving(self.output_watch, self.base, timeout=START_SECONDS):
+            self.stop()
+            pytest.fail(f"gunicorn did not start:\n{self.output()}")
 
 
 class WorkerHost(Host):
@@ -295,15 +290,6 @@ def hosts(postgres, private_redis, fake_stripe, smtp_server, tmp_path):
     finally:
         for host in started:
             host.stop()
-
-
-def wait_for(condition, what: str, hosts: list[Host], timeout: float = DELIVERY_SECONDS):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}\n" + "\n".join(h.output() for h in hosts))
 
 
 def sign_in(browser: Browser, host: WebHost, user, *, second_factor: bool = False) -> None:

@@ -8,21 +8,19 @@ import re
 from datetime import timedelta
 
 import pytest
-import redis
 import time_machine
 from aiosmtpd.controller import Controller
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
-from registration.roles import COORDINATOR
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import RecordingHandler, free_port
-from tests.certificates.test_worker import Worker, wait_for
-from tests.factories import StaffFactory, login_staff
+from tests.admin_pages import rows_of, shown_messages
+from tests.processes import free_port, wait_for
 from tests.registration.flows import session_of
-from tests.registration.test_outbox import rows_of
-from tests.registration.test_roster import enrol, roster_url, shown_messages, trainee
+from tests.roster import enrol, roster_url, trainee
+from tests.smtp import RecordingHandler
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -31,25 +29,6 @@ pytestmark = [
 ]
 
 TRAINEES = 20
-
-
-@pytest.fixture
-def coordinator(client):
-    """A client signed in as a member of the Coordinator group; sign in again after moving
-    the clock (the session cookie has an age)."""
-    user = StaffFactory(roles=[COORDINATOR])
-    login_staff(client, user)
-    client.user = user
-    return client
-
-
-def worker_idle(worker: Worker, redis_server) -> bool:
-    """The worker has finished every task it received, and none waits in the queue."""
-    log = worker.log.read_text(errors="replace")
-    received = len(re.findall(r"Task [\w.]+\[[^]]+\] received", log))
-    finished = len(re.findall(r"Task [\w.]+\[[^]]+\] (?:succeeded|raised|failed)", log))
-    waiting = redis.Redis.from_url(redis_server.url).llen("celery")
-    return received > 0 and received == finished and waiting == 0
 
 
 def email_the_roster(client, session, entries, *, subject: str, message: str):
@@ -98,7 +77,7 @@ def test_a_roster_message_sent_while_smtp_is_down_reaches_all_20_trainees_once_i
         assert response.status_code == 200
         assert shown_messages(response) == [f"Message queued for {TRAINEES} trainees."]
 
-        wait_for(lambda: worker_idle(worker, private_redis), "the worker to try them", worker)
+        wait_for(lambda: worker_idle(worker, private_redis.url), "the worker to try them", worker)
         assert "Connection refused" in worker.output()
         assert not mail_server.messages
 
@@ -106,7 +85,7 @@ def test_a_roster_message_sent_while_smtp_is_down_reaches_all_20_trainees_once_i
         # The beat's next sweep once the first retry is due (a minute after the failure).
         with time_machine.travel(timezone.now() + timedelta(minutes=2)):
             assert outbox_sweep() == TRAINEES
-        wait_for(lambda: worker_idle(worker, private_redis), "the retries to run", worker)
+        wait_for(lambda: worker_idle(worker, private_redis.url), "the retries to run", worker)
         with time_machine.travel(timezone.now() + timedelta(minutes=30)):
             assert outbox_sweep() == 0  # nothing left to send
     finally:

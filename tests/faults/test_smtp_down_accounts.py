@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from registration.models import OutboundEmail
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import RecordingHandler, free_port, use_smtp
-from tests.certificates.test_worker import Worker, wait_for
-from tests.factories import UserFactory
-from tests.faults.test_smtp_down import worker_idle
+from tests.factories import PASSWORD, UserFactory
+from tests.processes import free_port, wait_for
 from tests.registration.flows import text
+from tests.smtp import RecordingHandler, use_smtp
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -31,7 +31,6 @@ pytestmark = [
     pytest.mark.usefixtures("catalog"),
 ]
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "violet lantern harbour 93"
 SIGNING_UP = [f"newcomer{n}@example.com" for n in range(5)]
 RESETTING = [f"member{n}@example.com" for n in range(5)]
@@ -73,7 +72,7 @@ def test_sign_ups_and_resets_while_smtp_is_down_get_their_email_once_it_is_back(
             assert response.status_code == 200
             assert response.redirect_chain[-1][0] == reverse("account_reset_password_done")
 
-        wait_for(lambda: worker_idle(worker, private_redis), "the worker to try them", worker)
+        wait_for(lambda: worker_idle(worker, private_redis.url), "the worker to try them", worker)
         assert "Connection refused" in worker.output()
         assert not mail_server.messages
 
@@ -81,7 +80,7 @@ def test_sign_ups_and_resets_while_smtp_is_down_get_their_email_once_it_is_back(
         # The beat's next sweep once the first retry is due (a minute after the failure).
         with time_machine.travel(timezone.now() + timedelta(minutes=2)):
             assert outbox_sweep() == len(visitors)
-        wait_for(lambda: worker_idle(worker, private_redis), "the retries to run", worker)
+        wait_for(lambda: worker_idle(worker, private_redis.url), "the retries to run", worker)
         with time_machine.travel(timezone.now() + timedelta(minutes=30)):
             assert outbox_sweep() == 0  # nothing left to send
     finally:

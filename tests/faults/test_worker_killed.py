@@ -10,6 +10,7 @@ import signal
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -17,12 +18,13 @@ from django.urls import reverse
 from certificates.models import Certificate
 from registration.models import Enrolment
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import pdf_text
-from tests.certificates.test_worker import Worker, wait_for
+from tests.admin_pages import shown_messages
 from tests.factories import login_staff
-from tests.faults.test_smtp_down import worker_idle
+from tests.pdfs import pdf_text
+from tests.processes import wait_for
 from tests.registration.flows import session_of, text
-from tests.registration.test_roster import EVENING_AFTER, enrol, roster_url, shown_messages, trainee
+from tests.roster import EVENING_AFTER, enrol, roster_url, trainee
+from tests.worker import Worker, worker_idle
 
 pytestmark = [
     pytest.mark.services,
@@ -61,7 +63,6 @@ def emailed() -> int:
 def test_a_worker_killed_outright_mid_issuing_delivers_every_certificate_once_when_one_is_back(
     app_on_private_redis, private_redis, worker_env, smtp_server, coordinator, tmp_path
 ):
-    import time_machine
 
     session = session_of("module-1", 6)
     entries = [
@@ -92,7 +93,7 @@ def test_a_worker_killed_outright_mid_issuing_delivers_every_certificate_once_wh
             clock.move_to(EVENING_AFTER + timedelta(seconds=settings.OUTBOX_STUCK_SECONDS + 1))
             assert outbox_sweep() >= 1
             wait_for(lambda: emailed() == TRAINEES, "every certificate to be emailed", worker)
-            wait_for(lambda: worker_idle(worker, private_redis), "the queue to drain", worker)
+            wait_for(lambda: worker_idle(worker, private_redis.url), "the queue to drain", worker)
         finally:
             worker.stop()
         assert f"{TRAINEES} of {TRAINEES} rendered and emailed" in progress(coordinator, session)

@@ -1,45 +1,32 @@
-"""Fixtures for registration: trainees with profiles, and Stripe faked at the HTTP level."""
+"""Fixtures for registration: Module 1's June session and its roster (tests.roster). People,
+fake Stripe and the clock come from tests/conftest.py."""
 
 import pytest
 
-from registration.models import TraineeProfile
-from tests.conftest import point_stripe_at
-from tests.factories import UserFactory
-from tests.fakes.stripe_server import FakeStripe
+from catalog.models import Session
+from registration.models import Enrolment
+from tests.roster import SESSION_START, enrol, trainee
 
 
 @pytest.fixture
-def make_trainee(db):
-    def make(*, profession="psychologist", state="CA", complete=True, **user_fields):
-        user = UserFactory(**user_fields)
-        if complete:
-            TraineeProfile.objects.create(
-                user=user,
-                legal_name=f"{user.first_name} {user.last_name}",
-                credentials="PhD" if profession == "psychologist" else "",
-                profession=profession,
-                license_number="PSY 12345" if profession != "other" else "",
-                license_state=state if profession != "other" else "",
-            )
-        return user
-
-    return make
+def session() -> Session:
+    """Module 1 on Mon, Jun 21, 2027, 9:00 AM – 5:00 PM PT."""
+    return Session.objects.select_related("offering").get(
+        offering__slug="module-1", starts_at=SESSION_START
+    )
 
 
 @pytest.fixture
-def trainee(make_trainee):
-    return make_trainee()
-
-
-@pytest.fixture
-def signed_in(client, trainee):
-    client.force_login(trainee)
-    return client
-
-
-@pytest.fixture
-def fake_stripe(settings):
-    """The real stripe library, talking to a local fake of Stripe's API."""
-    with FakeStripe() as fake:
-        point_stripe_at(settings, fake, timeout_seconds=3)
-        yield fake
+def roster(session) -> dict[str, Enrolment]:
+    """Four on the roster (one unpaid), and two who are not: cancelled, or another date."""
+    other_date = Session.objects.get(offering__slug="module-1", starts_at__month=10)
+    return {
+        "cho": enrol(session, trainee("Dana Cho", credentials="PhD", profession="psychologist",
+                                      license_number="PSY 31415"), credit="apa"),
+        "abara": enrol(session, trainee("Ada Abara", profession="rn", credentials="RN",
+                                        license_number="RN 95001"), credit="brn"),
+        "bell": enrol(session, trainee("Ben Bell"), method="complimentary"),
+        "diaz": enrol(session, trainee("Eva Diaz"), status="held", method="offline"),
+        "cancelled": enrol(session, trainee("Carl Gone"), status="cancelled"),
+        "elsewhere": enrol(other_date, trainee("Fay Later")),
+    }  # fmt: skip

@@ -3,8 +3,13 @@
 import re
 from html import unescape
 
+from django.utils import timezone
+
 from catalog.models import Offering, Session
 from registration.models import CartItem, Order
+from registration.services.cart import cart_add
+from registration.services.orders import order_mark_paid_offline, order_place
+from tests.factories import EnrolmentFactory
 
 
 def text(html) -> str:
@@ -131,10 +136,6 @@ def pay(client, fake_stripe, capture, order: Order, **complete_options):
 
 def paid_order(trainee, *sessions: Session, method: str = "offline") -> Order:
     """An order the trainee placed and paid earlier, made through the services staff use."""
-    from django.utils import timezone
-
-    from registration.services.cart import cart_add
-    from registration.services.orders import order_mark_paid_offline, order_place
 
     for session in sessions:
         cart_add(trainee=trainee, session=session, now=timezone.now())
@@ -144,8 +145,27 @@ def paid_order(trainee, *sessions: Session, method: str = "offline") -> Order:
 
 def fill(session: Session, *, leave: int = 0) -> None:
     """Other trainees take every seat of the session but `leave`."""
-    from tests.factories import EnrolmentFactory
 
     session.capacity = session.enrolments.filter(status="confirmed").count() + 1 + leave
     session.save(update_fields=["capacity"])
     EnrolmentFactory(session=session)
+
+
+# A session of each module of the full training, by month.
+FULL_TRAINING = {
+    "module-1": 6,
+    "module-2": 7,
+    "module-3": 8,
+    "module-4": 10,
+    "module-5": 9,
+    "module-6": 7,
+    "module-7": 8,
+}
+
+
+def bundle_choice(dates=FULL_TRAINING) -> dict[str, int]:
+    """The bundle's choice form: one session of each of its offerings."""
+    return {
+        f"offering_{session.offering_id}": session.pk
+        for session in (session_of(slug, month) for slug, month in dates.items())
+    }

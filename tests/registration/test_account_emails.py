@@ -21,15 +21,15 @@ from registration.roles import COORDINATOR
 from registration.services.account_emails import account_email_compose, account_email_queue
 from registration.services.emails import email_send, emails_retry
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import free_port, use_smtp
-from tests.factories import StaffFactory, UserFactory, login_staff
+from tests.admin_pages import rows_of
+from tests.factories import PASSWORD, StaffFactory, UserFactory, login_staff
+from tests.processes import free_port
+from tests.smtp import use_smtp
 
 from .flows import text
-from .test_outbox import rows_of
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
-PASSWORD = "correct horse battery staple"  # UserFactory's
 NEW_PASSWORD = "violet lantern harbour 93"
 OUTBOX = "admin:registration_outboundemail_changelist"
 

@@ -16,9 +16,8 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "violet lantern harbour 93"
 
 

@@ -21,20 +21,13 @@ from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from registration.services.waitlist import waitlist_join
 from tests.admin_forms import admin_form_data
+from tests.admin_pages import order_url, shown_messages
 
 from .flows import add_to_cart, fill, paid_order, pay, place_order, register, session_of, text
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
 CHANGELIST = "admin:registration_order_changelist"
-
-
-def shown_messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def order_url(order: Order, view: str = "change") -> str:
-    return reverse(f"admin:registration_order_{view}", args=[order.pk])
 
 
 def run_action(client, action: str, *objects, model: str = "order", **data):

@@ -4,6 +4,7 @@ queries however many enrolments there are."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,7 +23,6 @@ def fill(session: Session, *, confirmed: int, held: int = 0, waiting: int = 0) -
         UserFactory.build(username=f"u{session.pk}-{n}", email=f"u{session.pk}-{n}@example.com")
         for n in range(confirmed + held + waiting)
     ]
-    from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.bulk_create(users)
     now = timezone.now()

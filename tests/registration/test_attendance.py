@@ -15,15 +15,10 @@ from registration.models import Enrolment, OutboundEmail
 from registration.selectors import attendance_flags
 from registration.services import attendance
 from tests.factories import PACIFIC
-
-from . import test_roster as roster_tests
-from .test_roster import at, on_roster
+from tests.roster import at, on_roster
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
-session = roster_tests.session
-roster = roster_tests.roster
-after_session = roster_tests.after_session
 
 START = datetime(2027, 6, 21, 9, 0, tzinfo=PACIFIC)
 END = datetime(2027, 6, 21, 17, 0, tzinfo=PACIFIC)

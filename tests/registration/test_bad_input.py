@@ -4,6 +4,8 @@ import pytest
 
 from catalog.models import Offering
 from registration.models import CartItem, Enrolment, Order, WaitlistEntry
+from tests.factories import UserFactory
+from tests.registration.flows import bundle_choice
 
 from .flows import (
     add_to_cart,
@@ -18,7 +20,6 @@ from .flows import (
     session_of,
     text,
 )
-from .test_cart import bundle_choice
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -206,7 +207,7 @@ def test_a_malformed_date_in_the_transfer_form_is_an_error_next_to_the_field(sig
 
 
 def test_profile_errors_show_next_to_the_field_and_in_the_summary(client, make_trainee):
-    trainee = make_trainee(complete=False)
+    trainee = UserFactory()
     client.force_login(trainee)
 
     response = client.post(

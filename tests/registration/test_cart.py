@@ -5,6 +5,8 @@ import re
 import pytest
 
 from registration.models import CartItem, Order, TraineeProfile
+from tests.factories import UserFactory
+from tests.registration.flows import bundle_choice
 
 from .flows import (
     add_to_cart,
@@ -139,7 +141,7 @@ def test_trainee_with_an_incomplete_profile_cannot_buy_ce(client, make_trainee):
 
 
 def test_trainee_without_a_profile_cannot_buy_ce(client, make_trainee):
-    trainee = make_trainee(complete=False)
+    trainee = UserFactory()
     client.force_login(trainee)
     add_to_cart(client, session_of("module-1", 6))
     item = cart_item(trainee, session_of("module-1", 6))
@@ -173,24 +175,6 @@ def test_quote_itemises_tuition_administrative_fee_ce_and_total(signed_in, train
     assert rows["Administrative fees"] == "$50"
     assert rows["CE credit"] == "$118"  # 79 + 39
     assert rows["Total"] == "$1,018"
-
-
-FULL_TRAINING = {
-    "module-1": 6,
-    "module-2": 7,
-    "module-3": 8,
-    "module-4": 10,
-    "module-5": 9,
-    "module-6": 7,
-    "module-7": 8,
-}
-
-
-def bundle_choice(dates=FULL_TRAINING) -> dict[str, int]:
-    return {
-        f"offering_{session.offering_id}": session.pk
-        for session in (session_of(slug, month) for slug, month in dates.items())
-    }
 
 
 def test_full_training_page_shows_the_bundle_price_beside_the_a_la_carte_total(signed_in):

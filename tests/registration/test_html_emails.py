@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from certificates.tasks import evaluation_requests_send
 from registration.services.emails import text_as_html
 from registration.services.enrolments import enrolment_cancel
 from registration.services.orders import order_mark_paid_offline
@@ -86,7 +87,6 @@ def test_an_email_without_its_own_html_says_its_text_in_the_sites_layout(
 def test_the_evaluation_request_has_a_button_to_the_evaluation(
     trainee, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from certificates.tasks import evaluation_requests_send
 
     order = paid_order(trainee, session_of("module-1", 6))
     enrolment = order.lines.get().enrolments.get()

@@ -6,6 +6,8 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -348,8 +350,6 @@ def test_pages_that_show_no_intake_record_nothing(client, submitted):
 
 
 def test_a_list_of_30_intakes_is_one_entry_and_costs_the_queries_of_3(client, submitted):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     def more_intakes(count: int) -> None:
         for _ in range(count):

@@ -4,6 +4,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from audit.services import log_entries
+from registration.models import Enrolment, Order, OutboundEmail
+
 BEFORE_PARTIAL = [("registration", "0010_address_email")]
 
 
@@ -27,8 +30,6 @@ def test_attendance_marked_before_partial_attendance_existed_stays_attended_in_f
         executor.migrate(latest)
     finally:
         MigrationExecutor(connection).migrate(latest)
-
-    from registration.models import Enrolment
 
     after = {e.pk: e for e in Enrolment.objects.filter(pk__in=marked.values())}
     assert {value: after[pk].get_attendance_display() for value, pk in marked.items()} == {
@@ -68,9 +69,6 @@ def test_the_orders_audit_log_moves_into_the_audit_log_word_for_word(catalog):
     finally:
         MigrationExecutor(connection).migrate(latest)
 
-    from audit.services import log_entries
-    from registration.models import Order
-
     entries = list(log_entries(Order.objects.get(code="AB12CD34")))
     assert [(e.text, e.actor.username if e.actor else None) for e in entries] == [
         ("Payment of $350 received (offline).", "cora"),
@@ -109,9 +107,6 @@ def test_a_registration_moved_before_the_word_was_transfer_reads_as_transferred(
         executor.migrate(latest)
     finally:
         MigrationExecutor(connection).migrate(latest)
-
-    from audit.services import log_entries
-    from registration.models import Order, OutboundEmail
 
     (entry,) = log_entries(Order.objects.get(code="TR12CD34"))
     assert entry.text == "Transferred from June to October."

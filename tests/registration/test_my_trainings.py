@@ -142,7 +142,6 @@ def test_a_refund_stripe_cannot_make_leaves_the_registration_in_place(
 def test_cancelling_an_invoice_paid_registration_records_the_refund_as_due(
     signed_in, trainee, django_capture_on_commit_callbacks
 ):
-    from .flows import paid_order
 
     order = paid_order(trainee, session_of("module-1", 6))
     enrolment = Enrolment.objects.get(order_line__order=order)

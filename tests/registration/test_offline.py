@@ -11,6 +11,7 @@ from catalog.models import SiteSettings
 from registration.models import Enrolment, Order, Payment
 from registration.services.exceptions import OrderStateError
 from registration.services.orders import order_mark_paid_offline
+from registration.tasks import holds_expire
 from tests.factories import login_staff, second_factor_enrol
 
 from .flows import add_to_cart, cart_page, place_order, register, seats_left_shown, session_of, text
@@ -139,7 +140,6 @@ def test_marking_an_order_paid_twice_is_a_clear_error(
 def test_an_invoice_order_not_paid_in_time_releases_its_seats(
     signed_in, trainee, before_season, django_capture_on_commit_callbacks
 ):
-    from registration.tasks import holds_expire
 
     module_1 = session_of("module-1", 6)
     order = register(signed_in, django_capture_on_commit_callbacks, module_1, method="offline")

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -15,11 +16,13 @@ from registration.models import Order, OutboundEmail
 from registration.roles import COORDINATOR
 from registration.services.emails import MAX_ATTEMPTS, email_queue, emails_requeue
 from registration.tasks import outbox_sweep
-from tests.certificates.conftest import free_port, use_smtp
+from tests.admin_pages import rows_of, shown_messages
 from tests.factories import StaffFactory, login_staff
+from tests.processes import free_port
+from tests.roster import enrol, roster_url, trainee
+from tests.smtp import RefusingMailbox, use_smtp
 
 from .flows import session_of, text
-from .test_roster import enrol, roster_url, shown_messages, trainee
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -115,9 +118,6 @@ def test_the_sweep_queues_what_is_due_and_what_was_lost_and_nothing_else(
 def test_a_recipient_the_mail_server_refuses_fails_at_once_and_is_shown_as_failed(
     order, settings, coordinator, django_capture_on_commit_callbacks
 ):
-    from aiosmtpd.controller import Controller
-
-    from tests.certificates.test_delivery import RefusingMailbox
 
     controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -167,12 +167,6 @@ def test_staff_see_every_email_with_its_state_attempts_and_last_error(
     assert "Connection unexpectedly closed" in rows["bo@example.com"]
     stuck_only = text(coordinator.get(reverse(OUTBOX) + "?attention=stuck"))
     assert "ana@example.com" in stuck_only and "bo@example.com" not in stuck_only
-
-
-def rows_of(response) -> list[str]:
-    """The text of each row of the admin's list."""
-    table = response.content.decode().split('id="result_list"', 1)[1].split("</table>", 1)[0]
-    return [text(row) for row in re.findall(r"<tr\b.*?</tr>", table, flags=re.S)[1:]]
 
 
 def test_a_coordinator_sees_the_outbox_and_other_staff_do_not(client, coordinator):

@@ -4,6 +4,9 @@ says why, one row counts in full only with a written reason, a Zoom report under
 offering's threshold is flagged, and a partial attendee gets no certificate at all."""
 
 import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -12,29 +15,20 @@ from audit.models import LogEntry
 from audit.services import log_entries
 from catalog.models import Offering
 from certificates.models import Certificate
+from certificates.tasks import evaluation_requests_send
 from registration.models import Enrolment
 from registration.roles import COORDINATOR
 from tests.admin_forms import admin_form_data
+from tests.admin_pages import rows, shown_messages
+from tests.evaluations import answers
 from tests.factories import StaffFactory, login_staff
+from tests.roster import at, enrol, inline_form, roster_url, run_action, trainee
 
-from . import test_roster as roster_tests
 from .flows import text
-from .test_roster import (
-    at,
-    enrol,
-    inline_form,
-    roster_url,
-    rows,
-    run_action,
-    shown_messages,
-    trainee,
-)
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
 # Module 1 on Mon, Jun 21, 2027, 9:00 AM – 5:00 PM PT, and the evening after it.
-session = roster_tests.session
-after_session = roster_tests.after_session
 
 ZOOM_HEADER = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
 
@@ -279,7 +273,6 @@ def test_a_trainee_who_left_at_noon_gets_no_certificate_from_mark_attended_and_e
 ):
     """The issue's story: signed out at 12:00 of a 9:00–17:00 session, shown "left early",
     accepted by a bulk "Mark attended", and then issued 8 hours and 8 APA credits."""
-    from tests.certificates.test_evaluations import answers
 
     settings.MEDIA_ROOT = tmp_path
     signed(cho, at(8, 57), at(12))
@@ -300,7 +293,6 @@ def test_a_trainee_who_left_at_noon_gets_no_certificate_from_mark_attended_and_e
 def test_a_partial_attendee_gets_no_certificate_even_after_the_evaluation(
     after_session, coordinator, session, cho, bell, settings, tmp_path
 ):
-    from tests.certificates.test_evaluations import answers
 
     settings.MEDIA_ROOT = tmp_path
     data, row = inline_form(coordinator, session, cho)
@@ -493,7 +485,6 @@ def test_marking_partial_after_an_override_drops_the_reason(
 def test_staff_who_may_only_view_the_roster_read_the_reason_and_cannot_override(
     after_session, client, session, cho
 ):
-    from django.contrib.auth.models import Permission
 
     signed(cho, at(8, 57), at(12))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="attended", override_reason=REASON)
@@ -527,10 +518,6 @@ def test_attended_in_full_is_refused_next_to_the_field_before_the_session(
 def test_a_partial_attendee_is_told_before_evaluating_that_no_certificate_follows(
     after_session, session, cho, django_capture_on_commit_callbacks
 ):
-    import time_machine
-    from django.core import mail
-
-    from certificates.tasks import evaluation_requests_send
 
     signed(cho, at(8, 57), at(12))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="partial")

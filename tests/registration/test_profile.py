@@ -3,6 +3,7 @@
 import pytest
 
 from registration.models import TraineeProfile
+from tests.factories import UserFactory
 
 from .flows import error_summary, text
 
@@ -17,7 +18,7 @@ PROFILE = {
 
 @pytest.fixture
 def newcomer(client, make_trainee):
-    user = make_trainee(complete=False)
+    user = UserFactory()
     client.force_login(user)
     return user
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from registration.models import Enrolment, OutboundEmail, Refund
 from registration.selectors import session_seats_taken
+from tests.admin_pages import order_url, shown_messages
 
 from .flows import paid_order, pay, register, session_of, text, webhook
-from .test_admin_orders import order_url, shown_messages
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 

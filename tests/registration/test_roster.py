@@ -5,10 +5,8 @@ email), each reporting what it did and refusing bad input without changing anyth
 import csv
 import io
 import re
-from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.core import mail
@@ -22,143 +20,23 @@ from pypdf import PdfReader
 from audit.models import LogEntry
 from audit.services import log_entries
 from catalog.models import CreditType, Session, SiteSettings
-from registration.models import Enrolment, Order, OrderLine, TraineeProfile
-from tests.admin_forms import admin_form_data
-from tests.factories import PACIFIC, StaffFactory, UserFactory, login_staff
+from registration.models import Enrolment
+from tests.admin_pages import rows, shown_messages
+from tests.factories import StaffFactory, login_staff
+from tests.roster import (
+    at,
+    enrol,
+    grow_roster,
+    inline_form,
+    on_roster,
+    roster_url,
+    run_action,
+    trainee,
+)
 
 from .flows import text
 
 pytestmark = pytest.mark.usefixtures("catalog")
-
-# Module 1 runs Mon, Jun 21, 2027, 9:00 AM – 5:00 PM PT.
-SESSION_START = datetime(2027, 6, 21, 9, 0, tzinfo=PACIFIC)
-SESSION_END = datetime(2027, 6, 21, 17, 0, tzinfo=PACIFIC)
-EVENING_AFTER = datetime(2027, 6, 21, 18, 30, tzinfo=PACIFIC)
-
-
-def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
-    """A time on the session's day, Pacific time."""
-    return SESSION_START.replace(hour=hour, minute=minute, second=second)
-
-
-@pytest.fixture
-def session() -> Session:
-    return Session.objects.select_related("offering").get(
-        offering__slug="module-1", starts_at=SESSION_START
-    )
-
-
-@pytest.fixture
-def after_session():
-    with time_machine.travel(EVENING_AFTER, tick=False) as traveller:
-        yield traveller
-
-
-def trainee(
-    legal_name: str,
-    *,
-    profession: str = "lmft",
-    credentials: str = "LMFT",
-    license_number: str = "LMFT 100",
-    state: str = "CA",
-    email: str = "",
-):
-    user = UserFactory(**({"email": email} if email else {}))
-    TraineeProfile.objects.create(
-        user=user,
-        legal_name=legal_name,
-        credentials=credentials,
-        profession=profession,
-        license_number=license_number,
-        license_state=state,
-    )
-    return user
-
-
-def enrol(
-    session: Session,
-    user,
-    *,
-    status: str = "confirmed",
-    method: str = "stripe",
-    credit: str | None = None,
-    **fields,
-) -> Enrolment:
-    """A trainee's seat, bought through an order as checkout leaves it."""
-    credit_type = CreditType.objects.get(code=credit) if credit else None
-    paid = status == "confirmed"
-    order = Order.objects.create(
-        trainee=user,
-        status=Order.Status.PAID if paid else Order.Status.PENDING,
-        payment_method=method,
-        total_cents=0 if method == "complimentary" else 35000,
-        expires_at=None if paid else EVENING_AFTER + timedelta(days=3),
-    )
-    line = OrderLine.objects.create(
-        order=order,
-        session=session,
-        offering=session.offering,
-        description=str(session),
-        tuition_cents=0 if method == "complimentary" else 32500,
-        admin_fee_cents=0 if method == "complimentary" else 2500,
-        credit_type=credit_type,
-    )
-    return Enrolment.objects.create(
-        session=session,
-        trainee=user,
-        status=status,
-        hold_expires_at=None if paid else EVENING_AFTER + timedelta(days=3),
-        order_line=line,
-        credit_type=credit_type,
-        **fields,
-    )
-
-
-@pytest.fixture
-def roster(session) -> dict[str, Enrolment]:
-    """Four on the roster (one unpaid), and two who are not: cancelled, or another date."""
-    other_date = Session.objects.get(offering__slug="module-1", starts_at__month=10)
-    return {
-        "cho": enrol(session, trainee("Dana Cho", credentials="PhD", profession="psychologist",
-                                      license_number="PSY 31415"), credit="apa"),
-        "abara": enrol(session, trainee("Ada Abara", profession="rn", credentials="RN",
-                                        license_number="RN 95001"), credit="brn"),
-        "bell": enrol(session, trainee("Ben Bell"), method="complimentary"),
-        "diaz": enrol(session, trainee("Eva Diaz"), status="held", method="offline"),
-        "cancelled": enrol(session, trainee("Carl Gone"), status="cancelled"),
-        "elsewhere": enrol(other_date, trainee("Fay Later")),
-    }  # fmt: skip
-
-
-def roster_url(session: Session) -> str:
-    return (
-        reverse("admin:registration_rosterentry_changelist") + f"?session__id__exact={session.pk}"
-    )
-
-
-def shown_messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def rows(response) -> list[str]:
-    """The text of each row of the roster table, in order, as a reader sees it: of each
-    drop-down, the option chosen."""
-    table = response.content.decode().split('id="result_list"', 1)[1].split("</table>", 1)[0]
-    table = re.sub(r"<option(?![^>]*\bselected\b)[^>]*>.*?</option>", "", table, flags=re.S)
-    return [text(row) for row in re.findall(r"<tr\b.*?</tr>", table, flags=re.S)[1:]]
-
-
-def run_action(client, session: Session, action: str, *entries, **data):
-    return client.post(
-        roster_url(session),
-        {"action": action, "index": 0, ACTION_CHECKBOX_NAME: [e.pk for e in entries], **data},
-        follow=True,
-    )
-
-
-def on_roster(roster: dict[str, Enrolment]) -> list[Enrolment]:
-    return [roster[key] for key in ("abara", "bell", "cho", "diaz")]
-
 
 # --------------------------------------------------------------------------------------
 # The page
@@ -242,17 +120,6 @@ def test_late_arrivals_and_early_departures_are_flagged(
 # --------------------------------------------------------------------------------------
 # Sign-in and sign-out, inline
 # --------------------------------------------------------------------------------------
-
-
-def inline_form(client, session: Session, entry: Enrolment) -> tuple[dict, str]:
-    """The roster's form data, and the prefix of the entry's row in it."""
-    data = admin_form_data(client, roster_url(session))
-    index = next(
-        key.split("-")[1]
-        for key, value in data.items()
-        if key.endswith("-id") and value == str(entry.pk)
-    )
-    return data, f"form-{index}"
 
 
 def test_sign_in_and_out_are_saved_inline_in_pacific_time(
@@ -579,52 +446,6 @@ def test_staff_without_permission_cannot_see_a_roster(before_season, client, ses
     assert client.get(roster_url(session)).status_code == 403
     zoom = reverse("admin:registration_rosterentry_zoom", args=[session.pk])
     assert client.get(zoom).status_code == 403
-
-
-def grow_roster(session: Session, count: int) -> None:
-    """Seat-holding enrolments with profiles, orders and CE, in bulk."""
-    from django.contrib.auth import get_user_model
-
-    start = Enrolment.objects.filter(session=session).count()
-    users = get_user_model().objects.bulk_create(
-        get_user_model()(
-            username=f"bulk{session.pk}-{n}", email=f"bulk{session.pk}-{n}@example.com"
-        )
-        for n in range(start, start + count)
-    )
-    TraineeProfile.objects.bulk_create(
-        TraineeProfile(
-            user=u, legal_name=f"Bulk Trainee {u.pk}", profession="lcsw", license_number="1"
-        )
-        for u in users
-    )
-    orders = Order.objects.bulk_create(
-        Order(trainee=u, status="paid", payment_method="stripe", total_cents=35000) for u in users
-    )
-    lines = OrderLine.objects.bulk_create(
-        OrderLine(
-            order=o,
-            session=session,
-            offering=session.offering,
-            description="Module 1",
-            tuition_cents=32500,
-            admin_fee_cents=2500,
-        )
-        for o in orders
-    )
-    apa = CreditType.objects.get(code="apa")
-    Enrolment.objects.bulk_create(
-        Enrolment(
-            session=session,
-            trainee=u,
-            status="confirmed",
-            order_line=line,
-            credit_type=apa,
-            signed_in_at=at(9, n % 40),
-            signed_out_at=at(16, n % 60),
-        )
-        for n, (u, line) in enumerate(zip(users, lines, strict=True))
-    )
 
 
 def roster_queries(client, url: str) -> tuple[int, int]:

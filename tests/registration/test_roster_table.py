@@ -15,12 +15,11 @@ from catalog.models import CreditType
 from registration.admin.roster_table import RosterChangeList
 from registration.models import Enrolment
 from tests.admin_forms import admin_form_data
+from tests.admin_pages import rows
 from tests.factories import StaffFactory, UserFactory, login_staff
-
-from .test_roster import after_session, at, enrol, grow_roster, roster_url, rows, session, trainee
+from tests.roster import at, enrol, grow_roster, roster_url, trainee
 
 pytestmark = pytest.mark.usefixtures("catalog")
-__all__ = ["after_session", "session"]  # fixtures
 
 
 class _Tokens(HTMLParser):

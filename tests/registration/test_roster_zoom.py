@@ -7,17 +7,14 @@ from django.urls import reverse
 
 from audit.models import LogEntry
 from registration.models import Enrolment
+from tests.admin_pages import rows, shown_messages
+from tests.roster import at, enrol, roster_url, trainee
 
-from . import test_roster as roster_tests
 from .flows import text
-from .test_roster import at, enrol, roster_url, rows, shown_messages, trainee
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
 # The roster tests' fixtures: Module 1 on Jun 21, 2027, its roster, the evening after.
-session = roster_tests.session
-roster = roster_tests.roster
-after_session = roster_tests.after_session
 
 HEADER = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest,In Waiting Room\n"
 MEETING_SUMMARY = (

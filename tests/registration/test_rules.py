@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from catalog.models import Offering, Session
 from catalog.professions import MEDICAL_PROVIDERS, Profession
 from registration import rules
 from registration.pricing import BundlePrice, ItemPrice, quote
@@ -701,7 +702,6 @@ def test_empty_cart_refused():
 
 
 def test_rule_constants_match_the_catalog_models():
-    from catalog.models import Offering, Session
 
     assert {rules.ACCESS_INTAKE, rules.ACCESS_INVITATION, rules.ACCESS_ANNOUNCE} < set(
         Offering.Access.values

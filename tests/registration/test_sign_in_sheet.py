@@ -14,19 +14,21 @@ import redis
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.storage import default_storage
 from django.test import TestCase
+from django.urls import reverse
+from kombu.exceptions import OperationalError
 from pypdf import PdfReader
 
 from polaris.celery import app as celery_app
 from registration.models import SignInSheet, TraineeProfile
 from registration.tasks import sign_in_sheet_render, sign_in_sheets_prune
-from tests.certificates.test_worker import Worker, database_url, wait_for
 from tests.factories import StaffFactory, login_staff
+from tests.processes import database_url, wait_for
+from tests.roster import enrol, grow_roster, roster_url, trainee
+from tests.worker import Worker
 
 from .flows import text
-from .test_roster import enrol, grow_roster, roster_url, session, trainee
 
 pytestmark = pytest.mark.usefixtures("catalog")
-__all__ = ["session"]  # a fixture
 
 WORKER_DEADLINE_SECONDS = 180  # 500 rows on a busy 2-core machine
 
@@ -143,7 +145,6 @@ def test_the_worker_prepares_a_sheet_of_500_and_a_changed_roster_needs_a_new_one
 
 
 def download_link_of(sheet: SignInSheet) -> str:
-    from django.urls import reverse
 
     return reverse(
         "admin:registration_rosterentry_sign_in_sheet_download", args=[sheet.session_id, sheet.pk]
@@ -225,7 +226,6 @@ def test_a_sheet_is_shown_only_under_its_session_and_to_staff_with_the_roster(
 def test_with_the_broker_unreachable_the_coordinator_is_told_and_may_try_again(
     admin_client, session, three, media, monkeypatch
 ):
-    from kombu.exceptions import OperationalError
 
     def unreachable(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")

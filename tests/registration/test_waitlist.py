@@ -19,6 +19,7 @@ from .flows import (
     element,
     offering_page,
     paid_order,
+    pay,
     place_order,
     register,
     seats_left_shown,
@@ -148,7 +149,6 @@ def test_an_accepted_offer_is_ordered_with_the_held_seat_while_others_see_the_se
     assert response["Location"].startswith(fake_stripe.url)
     hold = Enrolment.objects.get(session=full_session, trainee=waiter)
     assert hold.order_line.order == order
-    from .flows import pay
 
     pay(client, fake_stripe, django_capture_on_commit_callbacks, order)
     assert order.status == "paid"

@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+import stripe
+from django.test import Client
 from django.utils import timezone
 
 from registration.models import Enrolment, Order, Payment, Refund
 from registration.selectors import session_seats_taken
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
+from registration.services.payments import refund_issue
 from registration.tasks import holds_expire
 
 from .flows import fill, pay, register, seats_left_shown, session_of, text, webhook
@@ -237,7 +240,6 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(
 def test_a_refund_event_for_a_refund_the_app_made_is_not_counted_twice(
     signed_in, pending, fake_stripe, django_capture_on_commit_callbacks
 ):
-    from registration.services.payments import refund_issue
 
     pay(signed_in, fake_stripe, django_capture_on_commit_callbacks, pending)
     refund_issue(order=pending, amount_cents=32500, reason="Goodwill", by=None, idempotency_key="k")
@@ -328,7 +330,6 @@ def test_the_webhook_is_refused_when_stripe_is_not_configured(client, settings):
 def test_a_webhook_that_fails_midway_is_processed_when_stripe_sends_it_again(
     pending, fake_stripe, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from django.test import Client
 
     completed = fake_stripe.complete(pending.stripe_checkout_session_id)
     event = fake_stripe.event("checkout.session.completed", completed)
@@ -354,7 +355,6 @@ def test_a_webhook_that_fails_midway_is_processed_when_stripe_sends_it_again(
 def a_checkout_made_elsewhere(fake_stripe) -> dict:
     """A Checkout Session created on the same Stripe account by something other than the site
     (a payment link, another integration), then paid."""
-    import stripe
 
     other = stripe.StripeClient(
         fake_stripe.api_key,

@@ -12,15 +12,18 @@ from certificates.models import Certificate, Evaluation
 from registration.models import Enrolment, Order
 from registration.roles import COORDINATOR
 from registration.services.attendance import sign_times_set
-from tests.certificates.conftest import _media_in_tmp  # noqa: F401
-from tests.certificates.test_evaluations import answers
+from tests.evaluations import answers
 from tests.factories import StaffFactory, login_staff
-from tests.registration.conftest import fake_stripe, make_trainee, signed_in, trainee  # noqa: F401
 from tests.registration.flows import pay, register, session_of
-from tests.registration.test_roster import run_action as roster_action
+from tests.roster import run_action
 
 # The morning after Module 1's June session (Mon, Jun 21, 2027, 9 AM – 5 PM PT).
 AFTER_JUNE_SESSION = datetime(2027, 6, 22, 9, 0, tzinfo=PACIFIC)
+
+
+@pytest.fixture(autouse=True)
+def _media(media_in_tmp):
+    """Rendered PDFs go to a directory of the test's own."""
 
 
 @pytest.fixture
@@ -42,15 +45,19 @@ class History:
 
 @pytest.fixture
 def history(
-    request, catalog, before_season, settings, coordinator, django_capture_on_commit_callbacks
+    catalog,
+    before_season,
+    settings,
+    coordinator,
+    trainee,
+    signed_in,
+    fake_stripe,
+    django_capture_on_commit_callbacks,
 ) -> History:
     """In January the trainee buys Module 1 (June) and Module 6 (July) with APA CE by card.
     After the June session the coordinator marks them attended and issues certificates; the
     trainee submits the course evaluation, which issues the CE certificate. PDFs are rendered."""
-    # The imported fixtures, fetched by name: parameters would shadow the imports.
-    user, browser, stripe_api = (
-        request.getfixturevalue(name) for name in ("trainee", "signed_in", "fake_stripe")
-    )
+    user, browser, stripe_api = trainee, signed_in, fake_stripe
     settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
     browser.force_login(user)
     capture = django_capture_on_commit_callbacks
@@ -69,8 +76,8 @@ def history(
             by=None,
             now=AFTER_JUNE_SESSION,
         )
-        roster_action(coordinator, june, "mark_attended", attended)
-        roster_action(coordinator, june, "issue_certificates", attended)
+        run_action(coordinator, june, "mark_attended", attended)
+        run_action(coordinator, june, "issue_certificates", attended)
     with capture(execute=True):
         response = browser.post(f"/evaluations/{attended.pk}/", answers(attended))
     assert response.status_code == 302

@@ -26,11 +26,11 @@ from registration.models import (
 )
 from registration.roles import CLINICAL_REVIEWER
 from registration.services.intake import intake_review, intake_submit
-from tests.factories import UserFactory
+from tests.admin_pages import rows
+from tests.factories import PASSWORD, UserFactory
 from tests.registration.flows import add_to_cart, error_summary, fill, register, session_of, text
-from tests.registration.test_roster import roster_url, rows
+from tests.roster import roster_url
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 CLOSE_URL = "/account/close/"
 
 

@@ -12,17 +12,22 @@ from urllib.parse import quote
 import psycopg
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
 from catalog.formatting import PACIFIC
+from catalog.models import CreditType
+from certificates.models import Certificate
+from certificates.services.delivery import certificate_render
 from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment
 from registration.services.attendance import attendance_mark
-from tests.certificates.conftest import free_port
 from tests.conftest import _missing
+from tests.pdfs import png_image
+from tests.processes import free_port
 from tests.registration.flows import paid_order, session_of
 
 # pg_dump sees only committed rows.
@@ -177,12 +182,6 @@ def test_restoring_a_missing_file_is_refused(tmp_path, scratch_database):
 
 def test_a_backup_restores_the_sites_files_too(records, scratch_database, tmp_path):
     """Certificate PDFs and signature images are rows: nothing else to back up or restore."""
-    from django.core.files.base import ContentFile
-
-    from catalog.models import CreditType
-    from certificates.models import Certificate
-    from certificates.services.delivery import certificate_render
-    from tests.certificates.conftest import png_image
 
     certificate = Certificate.objects.get(enrolment__order_line__order=records)
     certificate_render(certificate_id=certificate.pk)  # unless its delivery did already

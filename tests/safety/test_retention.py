@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from certificates.models import Evaluation
 from registration.models import Enrolment, Order, Refund
+from tests.admin_pages import rows
 from tests.registration.flows import session_of, text
-from tests.registration.test_roster import roster_url, rows
-
-from .conftest import History
+from tests.roster import roster_url
+from tests.safety.conftest import History
 
 
 def shown_messages(response) -> list[str]:

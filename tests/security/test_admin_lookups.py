@@ -37,8 +37,7 @@ from registration.services.accounts import account_close
 from registration.services.intake import intake_review
 from registration.services.waivers import waiver_grant
 from tests.factories import login_staff
-
-from .conftest import World, make_user
+from tests.security.people import World, make_user
 
 NOTE = "History of manic episodes; cleared after a talk with her psychiatrist."
 ROLES = ("coordinator", "reviewer", "superuser")

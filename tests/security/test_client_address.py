@@ -6,8 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 from registration.models import InquiryTopic
+from tests.factories import PASSWORD
 from tests.registration.flows import text
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import make_user
 
 pytestmark = pytest.mark.django_db
 

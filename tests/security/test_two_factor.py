@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from registration.roles import CLINICAL_REVIEWER, COORDINATOR
-from tests.factories import StaffFactory, login_staff, totp_code
+from tests.factories import PASSWORD, StaffFactory, login_staff, totp_code
 from tests.registration.flows import text
-from tests.security.conftest import PASSWORD, make_user
+from tests.security.people import make_user
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
