@@ -8,9 +8,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from registration import views
 from registration.models import CartItem, Enrolment, Order, OrderLine
 from registration.services import orders, payments
+from registration.views import enrolments as views
 from tests.processes import database_url
 from tests.registration.flows import (
     add_to_cart,
