@@ -20,7 +20,7 @@ class Enrolment(models.Model):
         HELD = SEAT_HELD, _("Held, awaiting payment")
         CONFIRMED = SEAT_CONFIRMED, _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")
-        TRANSFERRED = "transferred", _("Moved to another date")
+        TRANSFERRED = "transferred", _("Transferred to another date")
         EXPIRED = "expired", _("Hold expired")
 
     class Attendance(models.TextChoices):
@@ -85,7 +85,7 @@ class Enrolment(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_from"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    closed_at = models.DateTimeField(_("cancelled, moved or expired"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("cancelled, transferred or expired"), null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "pk")

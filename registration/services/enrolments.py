@@ -135,14 +135,16 @@ def enrolment_transfer(
             .get(pk=enrolment.pk)
         )
         if enrolment.status != Enrolment.Status.CONFIRMED:
-            raise EnrolmentError(_("Only a confirmed registration can be moved."))
+            raise EnrolmentError(_("Only a confirmed registration can be transferred."))
         if enrolment.session.starts_at and enrolment.session.starts_at <= now:
             raise EnrolmentError(
-                _("This session has already started, so the registration can no longer be moved.")
+                _(
+                    "This session has already started, so the registration can no longer be transferred."
+                )
             )
         if to_session.offering_id != enrolment.session.offering_id:
             raise EnrolmentError(
-                _("A registration can only move to another date of the same training.")
+                _("A registration can only be transferred to another date of the same training.")
             )
         if to_session.pk == enrolment.session_id:
             raise EnrolmentError(_("You are already registered for that date."))

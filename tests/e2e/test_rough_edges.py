@@ -244,7 +244,7 @@ def test_after_the_cancellation_deadline_the_trainee_is_offered_what_they_can_do
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Change date")
     page.get_by_label(re.compile(r"^Mon, Oct 18, 2027")).check()
-    page.get_by_role("button", name="Move to this date").click()
+    page.get_by_role("button", name="Transfer to this date").click()
     expect(page.get_by_role("status")).to_contain_text("You are now registered for Mon, Oct 18")
 
 
@@ -274,7 +274,7 @@ def test_a_moved_then_cancelled_registration_updates_and_then_removes_one_calend
     signed_in_page(page, live_server, email, "/my/")
     page.get_by_role("link", name="Change date").click()
     page.get_by_label(re.compile(r"^Mon, Oct 18, 2027")).check()
-    page.get_by_role("button", name="Move to this date").click()
+    page.get_by_role("button", name="Transfer to this date").click()
     expect(page.get_by_role("status")).to_contain_text("You are now registered for Mon, Oct 18")
 
     (moved,) = [m for m in mailoutbox if m.subject.startswith("Your new date")]

@@ -458,7 +458,7 @@ def test_transferring_to_a_session_of_another_offering_is_refused(admin_client, 
     )
 
     assert shown_messages(response) == [
-        "A registration can only move to another date of the same training."
+        "A registration can only be transferred to another date of the same training."
     ]
     enrolment.refresh_from_db()
     assert (enrolment.status, enrolment.session) == ("confirmed", session_of("module-1", 6))

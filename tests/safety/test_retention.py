@@ -113,7 +113,7 @@ def test_transferring_a_registration_keeps_the_old_row_linked_to_the_new_date(hi
     assert (old.transferred_to.session, old.transferred_to.status) == (december, "confirmed")
     assert old.transferred_to.order_line == old.order_line
     page = text(response)
-    assert f"{old.session.when} · Moved to another date" in page
+    assert f"{old.session.when} · Transferred to another date" in page
     assert f"{december.when} · Confirmed" in page
     assert_records_kept(history, coordinator)
 
