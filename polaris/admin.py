@@ -139,6 +139,23 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ActionsOnlyAdminMixin:
+    """Records staff change only through their list's actions (retry, revoke…): never added or
+    deleted in the admin, and each one's own page read only, whoever looks. The actions need
+    the change permission, so the list keeps it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False

@@ -16,6 +16,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from polaris.admin import ActionsOnlyAdminMixin
+
 from ..models import Certificate
 from ..services.delivery import certificates_delivery_retry
 from ..services.issuing import CertificateRefused, certificate_reissue, certificate_revoke
@@ -52,7 +54,7 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "participant",
         "kind",
@@ -122,20 +124,6 @@ class CertificateAdmin(admin.ModelAdmin):
             {"fields": ("delivery", "delivery_error", "rendered_at", "emailed_at")},
         ),
     )
-
-    # -- read only, never deleted ---------------------------------------------------------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        """Actions need it; a certificate's own page is read only, whoever looks."""
-        if obj is not None:
-            return False
-        return super().has_change_permission(request)
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]

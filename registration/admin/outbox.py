@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from polaris.admin import ActionsOnlyAdminMixin
+
 from ..models import OutboundEmail
 from ..services.account_emails import KIND as ACCOUNT
 from ..services.emails import emails_retry, stuck_before
@@ -40,7 +42,7 @@ def _when(moment) -> str:
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(ActionsOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind_display",
@@ -68,18 +70,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "key",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        """The retry action needs it; an email's own page is read only, whoever looks."""
-        if obj is not None:
-            return False
-        return super().has_change_permission(request)
 
     @admin.display(description=gettext_lazy("kind"), ordering="kind")
     def kind_display(self, email: OutboundEmail) -> str:
