@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 
-from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth.models import Group
 
@@ -37,8 +36,7 @@ def make_user(*, legal_name: str = "", groups: tuple[str, ...] = (), **fields):
     """A user with a verified email address (so allauth lets them sign in) and, with a
     legal name, a psychologist's trainee profile. Staff (with `groups`, or is_staff) have an
     authenticator app set up, as they must (tests.factories.StaffFactory)."""
-    user = UserFactory(**fields)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = UserFactory(verified_email=True, **fields)
     if legal_name:
         TraineeProfileFactory(user=user, legal_name=legal_name)
     if groups:
