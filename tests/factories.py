@@ -49,12 +49,24 @@ LICENSES = {
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"trainee{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     first_name = "Alex"
     last_name = factory.Sequence(lambda n: f"Trainee{n}")
     password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        """`verified_email=True`: allauth lets them sign in with their password."""
+        if create and extracted:
+            email_verify(self)
+
+
+def email_verify(user) -> None:
+    """The user's email address, confirmed (as after following the link allauth sends)."""
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
 
 class TraineeProfileFactory(factory.django.DjangoModelFactory):
@@ -99,12 +111,6 @@ class TraineeFactory(UserFactory):
         license_state=factory.SelfAttribute("..state"),
     )
 
-    @factory.post_generation
-    def verified_email(self, create, extracted, **kwargs):
-        """`verified_email=True`: allauth lets them sign in with their password."""
-        if create and extracted:
-            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
-
 
 class StaffFactory(UserFactory):
     """A member of staff with a verified email address and, unless `second_factor=False`, an
@@ -131,8 +137,9 @@ class StaffFactory(UserFactory):
 
     @factory.post_generation
     def verified_email(self, create, extracted, **kwargs):
+        """Staff have one unless `verified_email=False`."""
         if create and extracted is not False:
-            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+            email_verify(self)
 
     @factory.post_generation
     def second_factor(self, create, extracted, **kwargs):

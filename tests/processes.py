@@ -48,6 +48,31 @@ def gunicorn_command(port: int) -> list[str]:
     ]
 
 
+def celery_worker_command(
+    *, hostname: str, queue: str | None = None, pool: str = "prefork", loglevel: str = "INFO"
+) -> list[str]:
+    """`celery -A polaris worker` as `make serve` runs it: one process at a time, without
+    gossip or mingle (a test's worker talks to no other); on `queue` if given."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "polaris",
+        "worker",
+        "--pool",
+        pool,
+        *(["--concurrency", "1"] if pool == "prefork" else []),
+        *(["-Q", queue] if queue else []),
+        "--hostname",
+        hostname,
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
 def process_group_stop(process: subprocess.Popen) -> None:
     """Stop a process started with start_new_session=True, and its children: politely, then
     outright after 20 seconds."""

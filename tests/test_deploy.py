@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -124,8 +123,7 @@ def test_production_responses_carry_hsts_csp_and_secure_cookies(
     assert production["SECURE_SSL_REDIRECT"] is True
     for name, value in production.items():
         setattr(settings, name, value)
-    user = UserFactory(email="coordinator@example.com")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = UserFactory(email="coordinator@example.com", verified_email=True)
 
     plain = client.get("/accounts/login/")
     assert plain.status_code == 301

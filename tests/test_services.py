@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from polaris.celery import app
+from tests.processes import celery_worker_command
 
 
 def test_database_is_postgresql(postgres):
@@ -33,20 +34,7 @@ def test_celery_worker_answers_on_the_configured_broker(redis_url, tmp_path):
     """A real worker process, started as `make serve` starts it, answers a ping."""
 
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "polaris",
-            "worker",
-            "--pool",
-            "solo",
-            "--hostname",
-            f"ci-ping@{tmp_path.name}",
-            "--loglevel",
-            "WARNING",
-        ],
+        celery_worker_command(hostname=f"ci-ping@{tmp_path.name}", pool="solo", loglevel="WARNING"),
         cwd=settings.BASE_DIR,
     )
     try:

@@ -4,13 +4,16 @@ own), waiting for what it does, and telling when it is idle. Its environment is 
 
 import re
 import subprocess
-import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
 from django.conf import settings
 
-from tests.processes import process_group_stop
+from polaris.celery import app as celery_app
+from tests.processes import celery_worker_command, process_group_stop
 
 
 class Worker:
@@ -20,26 +23,7 @@ class Worker:
         self.log = log
         self.queue = queue
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "polaris",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "-Q",
-                queue,
-                "--hostname",
-                f"{queue}@localhost",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker_command(hostname=f"{queue}@localhost", queue=queue),
             cwd=settings.BASE_DIR,
             env=env,
             stdout=log.open("ab"),
@@ -68,3 +52,28 @@ def worker_idle(worker: Worker, redis_url: str) -> bool:
     finished += log.count("Task handler raised error: WorkerLostError")
     waiting = redis.Redis.from_url(redis_url).llen(worker.queue)
     return received > 0 and received == finished and waiting == 0
+
+
+@contextmanager
+def worker_on_own_queue(
+    task, *, env: dict[str, str], redis_url: str, log: Path
+) -> Iterator[Worker]:
+    """A real worker consuming a queue of its own, where `task` goes; meanwhile this test's
+    process publishes tasks to Redis instead of running them inline. Afterwards the task's
+    routing and the queue are as they were."""
+    queue = f"test-{task.name.rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:10]}"
+    task = celery_app.tasks[task.name]
+    task.queue = queue
+    task._exec_options = None  # Celery caches a task's routing options
+    celery_app.conf.task_always_eager = False
+    worker = Worker(queue=queue, env=env, log=log)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        celery_app.conf.task_always_eager = True
+        del task.queue
+        task._exec_options = None
+        redis.Redis.from_url(redis_url).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from catalog import cache as catalog_cache
 from catalog.models import Offering, Session
-from registration.models import TraineeProfile
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from tests.browser import Browser
-from tests.factories import UserFactory
+from tests.factories import TraineeFactory
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -125,10 +124,8 @@ def test_a_seat_taken_shows_at_once_from_the_message(redis_commands):
     left = f"{session.capacity - 1} of {session.capacity}"
     assert left not in visitor.get("/trainings/module-1/").content.decode()
     redis_commands.clear()
-    trainee = UserFactory()
-    TraineeProfile.objects.create(
-        user=trainee, legal_name="Alex Rivera", profession="other"
-    )  # orders need the name certificates carry
+    # Orders need the name certificates carry.
+    trainee = TraineeFactory(legal_name="Alex Rivera", profession="other")
     cart_add(trainee=trainee, session=session, now=timezone.now())
     order_place(trainee=trainee, payment_method="offline", now=timezone.now())
     assert left in visitor.get("/trainings/module-1/").content.decode()

@@ -6,26 +6,23 @@ import email
 import email.policy
 import os
 import signal
-import uuid
 
 import pytest
-import redis
 from django.core.files.storage import default_storage
 from django.db import connection
 
 from catalog.models import CreditType
 from certificates.models import Certificate
 from certificates.services.issuing import certificate_issue, certificates_issue_for_enrolment
-from polaris.celery import app as celery_app
-from registration.models import Enrolment, TraineeProfile
+from registration.models import Enrolment
 from registration.services.attendance import attendance_mark
 from registration.tasks import email_send
 from tests.evaluations import AFTER, submit_evaluation
-from tests.factories import EnrolmentFactory, UserFactory
+from tests.factories import EnrolmentFactory, TraineeFactory
 from tests.pdfs import pdf_text
 from tests.processes import wait_for
 from tests.registration.flows import session_of
-from tests.worker import Worker, worker_idle
+from tests.worker import worker_idle, worker_on_own_queue
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ATTENDANCE_KIND = Certificate.Kind.ATTENDANCE
@@ -36,20 +33,10 @@ def worker(worker_env, redis_url, tmp_path):
     """A real worker consuming a queue of its own; the outbox's sending task (which delivers
     certificates) goes there and this test's process publishes to Redis instead of running
     tasks inline."""
-    queue = f"test-certificates-{uuid.uuid4().hex[:10]}"
-    task = celery_app.tasks[email_send.name]
-    task.queue = queue
-    task._exec_options = None  # Celery caches a task's routing options
-    celery_app.conf.task_always_eager = False
-    started = Worker(queue=queue, env=worker_env, log=tmp_path / "worker.log")
-    yield started
-    started.stop()
-    celery_app.conf.task_always_eager = True
-    del task.queue
-    task._exec_options = None
-    redis.Redis.from_url(redis_url).delete(
-        queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
-    )
+    with worker_on_own_queue(
+        email_send, env=worker_env, redis_url=redis_url, log=tmp_path / "worker.log"
+    ) as started:
+        yield started
 
 
 def delivered(certificate: Certificate) -> bool:
@@ -60,13 +47,8 @@ def delivered(certificate: Certificate) -> bool:
 @pytest.fixture
 def nurse_in_june(catalog, brn):
     """A registered nurse with BRN CE in Module 1's June session, who evaluated the course."""
-    user = UserFactory()
-    TraineeProfile.objects.create(
-        user=user,
-        legal_name="Rosa Delgado-Whitfield",
-        profession="rn",
-        license_number="RN 771234",
-        license_state="CA",
+    user = TraineeFactory(
+        legal_name="Rosa Delgado-Whitfield", profession="rn", license_number="RN 771234"
     )
     enrolment = EnrolmentFactory(
         session=session_of("module-1", 6),

@@ -3,7 +3,6 @@ can sign in, signing in, the profile, the catalog, the cart and CE, paying by ca
 
 import re
 
-from allauth.account.models import EmailAddress
 from playwright.sync_api import Locator, Page, expect
 
 from catalog.models import Offering
@@ -16,12 +15,9 @@ from tests.registration.flows import session_of
 def verified_account(email: str, *, profession: str = "", license_number: str = ""):
     """A trainee who confirmed their email earlier, with a California profile if given one."""
     if not profession:
-        user = UserFactory(email=email, password=PASSWORD)
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        return user
+        return UserFactory(email=email, verified_email=True)
     return TraineeFactory(
         email=email,
-        password=PASSWORD,
         verified_email=True,
         profession=profession,
         credentials="",

@@ -6,9 +6,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.e2e.pages import PUBLIC_PAGES
-from tests.factories import PASSWORD, StaffFactory, totp_code
+from tests.factories import PASSWORD, StaffFactory, TraineeFactory, totp_code
 from tests.registration.flows import paid_order, session_of
-from tests.security.people import make_user
 
 pytestmark = [
     pytest.mark.e2e,
@@ -103,7 +102,7 @@ def test_public_pages_break_no_rule_of_the_policy(violations):
 def test_trainee_pages_and_checkout_to_stripe_break_no_rule_of_the_policy(
     page, violations, fake_stripe
 ):
-    trainee = make_user(legal_name="Ada Trainee")
+    trainee = TraineeFactory(legal_name="Ada Trainee", verified_email=True)
     paid_order(trainee, session_of("module-1", 6))
     _sign_in(page, violations, trainee)
 
@@ -155,8 +154,8 @@ def test_setting_up_two_factors_shows_the_qr_code_and_breaks_no_rule(page, viola
 
 
 def test_admin_pages_break_no_rule_of_the_policy(page, violations):
-    superuser = make_user(is_staff=True, is_superuser=True)
-    trainee = make_user(legal_name="Ada Trainee")
+    superuser = StaffFactory(is_superuser=True)
+    trainee = TraineeFactory(legal_name="Ada Trainee", verified_email=True)
     session = session_of("module-1", 6)
     order = paid_order(trainee, session)
     _admin_sign_in(page, violations, superuser)

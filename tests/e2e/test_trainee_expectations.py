@@ -17,15 +17,14 @@ from catalog.models import Session
 from certificates.models import Certificate, Evaluation
 from certificates.services.delivery import certificate_message
 from certificates.services.issuing import certificate_issue
-from certificates.tasks import evaluation_requests_send
-from registration.models import Enrolment, TraineeProfile, WaitlistEntry
+from registration.models import Enrolment, WaitlistEntry
 from registration.services.cart import cart_choose_bundle
 from registration.services.enrolments import enrolment_cancel
 from registration.services.waitlist import waitlist_join
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.journeys import sign_in, verified_account
-from tests.factories import EnrolmentFactory
+from tests.e2e.journeys import sign_in
+from tests.factories import EnrolmentFactory, TraineeFactory
 from tests.registration.flows import bundle_choice, paid_order, session_of
 
 pytestmark = [
@@ -38,16 +37,15 @@ PHONE = {"width": 375, "height": 812}
 
 
 def trainee(email: str, *, legal_name: str = "Rosa M. Alvarez", profession: str = "psychologist"):
-    user = verified_account(email)
-    TraineeProfile.objects.create(
-        user=user,
+    """A trainee who confirmed their email earlier, with a California license."""
+    return TraineeFactory(
+        email=email,
+        verified_email=True,
         legal_name=legal_name,
         credentials="PhD",
         profession=profession,
         license_number="PSY 31415",
-        license_state="CA",
     )
-    return user
 
 
 def signed_in(page: Page, live_server, user) -> None:

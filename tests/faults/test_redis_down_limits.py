@@ -10,10 +10,9 @@ from django.urls import reverse
 
 from registration.models import InquiryTopic
 from registration.roles import COORDINATOR
-from tests.factories import PASSWORD, StaffFactory, totp_code
+from tests.factories import PASSWORD, StaffFactory, UserFactory, totp_code
 from tests.processes import free_port
 from tests.registration.flows import text
-from tests.security.people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
@@ -47,7 +46,7 @@ def unreachable_redis(request, settings):
 
 
 def test_failed_sign_ins_are_still_throttled_while_redis_is_unreachable(unreachable_redis):
-    user = make_user()
+    user = UserFactory(verified_email=True)
     browser = Client()
     for _ in range(15):
         browser.post(reverse("account_login"), {"login": user.email, "password": "wrong"})

@@ -12,7 +12,6 @@ import io
 import os
 import re
 import secrets
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -25,7 +24,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.conf import global_settings, settings
 from django.utils import timezone
 from PIL import Image
@@ -33,12 +31,13 @@ from pypdf import PdfReader
 
 from catalog.models import CreditType, Session
 from certificates.models import Certificate
-from registration.models import CartItem, Enrolment, Order, TraineeProfile
+from registration.models import CartItem, Enrolment, Order
 from registration.roles import COORDINATOR
 from tests.evaluations import submit_evaluation
-from tests.factories import PASSWORD, StaffFactory, UserFactory, totp_code
+from tests.factories import PASSWORD, StaffFactory, TraineeFactory, totp_code
 from tests.pdfs import pdf_text, png_image
 from tests.processes import (
+    celery_worker_command,
     database_url,
     free_port,
     gunicorn_command,
@@ -235,24 +234,7 @@ class WorkerHost(Host):
         super().__init__(
             name,
             root,
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "polaris",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "--hostname",
-                f"{name}@localhost",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker_command(hostname=f"{name}@localhost"),
             env,
         )
 
@@ -310,15 +292,15 @@ def test_a_trainee_served_by_two_web_hosts_and_a_worker_gets_the_signed_certific
     web_a, web_b, _worker = hosts
     # Hashed as the hosts hash passwords (the test settings use a faster hasher).
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    nurse = UserFactory(email="rosa@example.com", first_name="Rosa", last_name="Delgado")
-    EmailAddress.objects.create(user=nurse, email=nurse.email, verified=True, primary=True)
-    TraineeProfile.objects.create(
-        user=nurse,
+    nurse = TraineeFactory(
+        email="rosa@example.com",
+        first_name="Rosa",
+        last_name="Delgado",
+        verified_email=True,
         legal_name="Rosa Delgado-Whitfield",
         credentials="RN",
         profession="rn",
         license_number="RN 771234",
-        license_state="CA",
     )
     coordinator = StaffFactory(email="jana@example.com", roles=[COORDINATOR])
     # A Module 1 session a month ahead of the hosts' own clock, open for registration.

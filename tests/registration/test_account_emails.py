@@ -193,8 +193,7 @@ def test_a_failed_account_email_is_retried_with_its_link(
 def test_closing_an_account_deletes_its_account_emails_not_sent_yet(
     client, smtp_down, smtp_back, mailoutbox, django_capture_on_commit_callbacks
 ):
-    user = UserFactory(email="robin@example.com")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = UserFactory(email="robin@example.com", verified_email=True)
     other = UserFactory(email="kim@example.com")
     reset(client, django_capture_on_commit_callbacks, "robin@example.com")
     reset(client, django_capture_on_commit_callbacks, "kim@example.com")

@@ -41,9 +41,7 @@ def _summary(html: str) -> str:
 
 @pytest.fixture
 def verified_user(db):
-    user = UserFactory(email="robin@example.com", password=PASSWORD)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
+    return UserFactory(email="robin@example.com", password=PASSWORD, verified_email=True)
 
 
 @pytest.mark.django_db

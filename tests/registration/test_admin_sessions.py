@@ -11,9 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Session
-from certificates.models import Certificate
-from registration.models import Enrolment, Order, OrderLine, WaitlistEntry
-from tests.factories import UserFactory, login_staff
+from registration.models import Enrolment, Order, WaitlistEntry
+from tests.factories import (
+    CertificateFactory,
+    OrderFactory,
+    OrderLineFactory,
+    UserFactory,
+    login_staff,
+)
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -55,15 +60,8 @@ def test_sessions_list_shows_seats_holds_waitlist_attendance_and_certificates(ad
     enrolments = fill(session, confirmed=28, held=2, waiting=3)
     Enrolment.objects.filter(pk__in=[e.pk for e in enrolments[:5]]).update(attendance="attended")
     enrolment = enrolments[0]
-    Certificate.objects.create(
-        enrolment=enrolment,
-        trainee=enrolment.trainee,
-        kind="attendance",
-        legal_name="A",
-        course_title="Module 2",
-        session_dates="Jul 31, 2027",
-        issued_at=timezone.now(),
-    )
+    # Their users were made in bulk, without a profile: the certificate names them.
+    CertificateFactory(enrolment=enrolment, legal_name="A", issued_at=timezone.now())
     _, page = changelist_queries(admin_client)
     row = page[page.index(f"session__id__exact={session.pk}") - 2000 :][:2500]
     assert "28 / 30" in row
@@ -86,29 +84,17 @@ def test_sessions_list_query_count_is_constant(admin_client):
 def test_dashboard_lists_pending_flagged_overdue_and_revenue(admin_client):
     session = Session.objects.get(offering__slug="module-1", starts_at__month=6)
     trainee = UserFactory()
-    paid = Order.objects.create(
-        trainee=trainee, payment_method="stripe", total_cents=42900, status="paid"
-    )
-    OrderLine.objects.create(
-        order=paid,
-        session=session,
-        offering=session.offering,
-        description="Module 1",
-        tuition_cents=32500,
-        admin_fee_cents=2500,
-        ce_fee_cents=7900,
-    )
-    pending = Order.objects.create(
+    paid = OrderFactory(trainee=trainee, total_cents=42900)
+    OrderLineFactory(order=paid, session=session, description="Module 1", ce_fee_cents=7900)
+    pending = OrderFactory(
         trainee=trainee,
-        payment_method="offline",
-        total_cents=35000,
+        status=Order.Status.PENDING,
+        payment_method=Order.Method.OFFLINE,
         expires_at=timezone.now() + timedelta(days=7),
     )
-    flagged = Order.objects.create(
+    flagged = OrderFactory(
         trainee=trainee,
-        payment_method="stripe",
-        total_cents=35000,
-        status="expired",
+        status=Order.Status.EXPIRED,
         flagged_reason="Paid after its seat hold expired",
     )
     page = admin_client.get(reverse("admin:index"), {"season": "2027"}).content.decode()

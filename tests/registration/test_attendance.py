@@ -8,13 +8,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from certificates.models import Certificate
 from polaris.pdf import RefusedURL, StaticFilesFetcher, render_pdf, static_file_uri
 from registration.evidence import zoom_connected_minutes
 from registration.models import Enrolment, OutboundEmail
 from registration.selectors import attendance_flags
 from registration.services import attendance
-from tests.factories import PACIFIC
+from tests.factories import PACIFIC, CertificateFactory
 from tests.roster import at, on_roster
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -173,15 +172,7 @@ def test_marking_absent_is_refused_for_a_trainee_with_a_certificate(
     after_session, admin_user, session, roster
 ):
     certified = roster["cho"]
-    Certificate.objects.create(
-        enrolment=certified,
-        trainee=certified.trainee,
-        kind="attendance",
-        legal_name="Dana Cho",
-        course_title="Module 1",
-        session_dates="Jun 21, 2027",
-        issued_at=timezone.now(),
-    )
+    CertificateFactory(enrolment=certified, issued_at=timezone.now())
     ids = [e.pk for e in on_roster(roster)]
     for value in ("absent", "partial"):
         with pytest.raises(

@@ -2,7 +2,6 @@
 of the profile, else the account's name, never the part of the address before the @."""
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from registration.models import TraineeProfile
@@ -53,8 +52,7 @@ def test_an_email_to_a_trainee_without_a_name_says_hello_without_one(
     [("Dana Q. Cho", "Successfully signed in as Dana Q. Cho."), ("", None)],
 )
 def test_the_sign_in_message_names_the_trainee(client, make_trainee, legal_name, shown):
-    user = make_trainee(username="qa.lmft1", password="correct horse battery")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = make_trainee(username="qa.lmft1", password="correct horse battery", verified_email=True)
     if legal_name:
         user.trainee_profile.legal_name = legal_name
         user.trainee_profile.save()

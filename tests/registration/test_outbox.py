@@ -17,7 +17,7 @@ from registration.roles import COORDINATOR
 from registration.services.emails import MAX_ATTEMPTS, email_queue, emails_requeue
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of, shown_messages
-from tests.factories import StaffFactory, login_staff
+from tests.factories import OrderFactory, StaffFactory, login_staff
 from tests.processes import free_port
 from tests.roster import enrol, roster_url, trainee
 from tests.smtp import RefusingMailbox, use_smtp
@@ -41,9 +41,7 @@ def confirmation(order: Order) -> OutboundEmail:
 @pytest.fixture
 def order(make_trainee) -> Order:
     trainee = make_trainee(first_name="Ines", last_name="Halvorsen")
-    return Order.objects.create(
-        trainee=trainee, status="paid", payment_method="offline", total_cents=35000
-    )
+    return OrderFactory(trainee=trainee, payment_method="offline")
 
 
 @pytest.fixture
@@ -98,9 +96,7 @@ def test_the_sweep_queues_what_is_due_and_what_was_lost_and_nothing_else(
 ):
     with django_capture_on_commit_callbacks(execute=False):  # queued; the tasks are lost
         lost = confirmation(order)
-    other = Order.objects.create(
-        trainee=make_trainee(), status="paid", payment_method="offline", total_cents=35000
-    )
+    other = OrderFactory(trainee=make_trainee(), payment_method="offline")
     before_season.shift(timedelta(seconds=django_settings.OUTBOX_STUCK_SECONDS - 1))
     with django_capture_on_commit_callbacks(execute=False):
         fresh = confirmation(other)  # on its way, not lost yet

@@ -21,7 +21,7 @@ from registration.roles import COORDINATOR
 from tests.admin_forms import admin_form_data
 from tests.admin_pages import rows, shown_messages
 from tests.evaluations import answers
-from tests.factories import StaffFactory, login_staff
+from tests.factories import CertificateFactory, StaffFactory, login_staff
 from tests.roster import at, enrol, inline_form, roster_url, run_action, trainee
 
 from .flows import text
@@ -388,15 +388,7 @@ def test_a_certified_trainees_times_cannot_make_them_partial(
 ):
     signed(cho, at(8, 55), at(17))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="attended")
-    Certificate.objects.create(
-        enrolment=cho,
-        trainee=cho.trainee,
-        kind="attendance",
-        legal_name="Dana Cho",
-        course_title="Module 1",
-        session_dates="Mon, Jun 21, 2027",
-        issued_at=at(18),
-    )
+    CertificateFactory(enrolment=cho, issued_at=at(18))
 
     response = sign_out_at(coordinator, session, cho, "12:00:00")
 
@@ -436,15 +428,7 @@ def test_a_zoom_report_that_would_make_a_certified_trainee_partial_imports_nothi
 ):
     signed(cho, at(8, 55), at(17))
     Enrolment.objects.filter(pk=cho.pk).update(attendance="attended")
-    Certificate.objects.create(
-        enrolment=cho,
-        trainee=cho.trainee,
-        kind="attendance",
-        legal_name="Dana Cho",
-        course_title="Module 1",
-        session_dates="Mon, Jun 21, 2027",
-        issued_at=at(18),
-    )
+    CertificateFactory(enrolment=cho, issued_at=at(18))
     report = ZOOM_HEADER + (
         f"Dana Cho,{cho.trainee.email},06/21/2027 08:58:00 AM,06/21/2027 11:00:00 AM,122,No\n"
         f"Ben Bell,{bell.trainee.email},06/21/2027 08:55:00 AM,06/21/2027 05:02:00 PM,487,No\n"

@@ -10,7 +10,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import redis
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.storage import default_storage
 from django.test import TestCase
@@ -18,13 +17,12 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 from pypdf import PdfReader
 
-from polaris.celery import app as celery_app
 from registration.models import SignInSheet, TraineeProfile
 from registration.tasks import sign_in_sheet_render, sign_in_sheets_prune
 from tests.factories import StaffFactory, login_staff
 from tests.processes import database_url, wait_for
 from tests.roster import enrol, grow_roster, roster_url, trainee
-from tests.worker import Worker
+from tests.worker import worker_on_own_queue
 
 from .flows import text
 
@@ -76,20 +74,10 @@ def sheet_worker(postgres, redis_url, settings, tmp_path):
         "MEDIA_ROOT": settings.MEDIA_ROOT,
         "LOG_LEVEL": "INFO",
     }
-    queue = f"test-sheets-{uuid.uuid4().hex[:10]}"
-    task = celery_app.tasks[sign_in_sheet_render.name]
-    task.queue = queue
-    task._exec_options = None  # Celery caches a task's routing options
-    celery_app.conf.task_always_eager = False
-    worker = Worker(queue=queue, env=env, log=tmp_path / "worker.log")
-    yield worker
-    worker.stop()
-    celery_app.conf.task_always_eager = True
-    del task.queue
-    task._exec_options = None
-    redis.Redis.from_url(redis_url).delete(
-        queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
-    )
+    with worker_on_own_queue(
+        sign_in_sheet_render, env=env, redis_url=redis_url, log=tmp_path / "worker.log"
+    ) as worker:
+        yield worker
 
 
 @pytest.mark.services

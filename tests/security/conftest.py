@@ -1,4 +1,4 @@
-"""Fixtures for the security tests: the world (tests.security.people) in which the owner has
+"""Fixtures for the security tests: the world (tests.security.world) in which the owner has
 one of each thing a trainee owns."""
 
 import pytest
@@ -21,9 +21,11 @@ from registration.services.invitations import invitation_create
 from tests.factories import (
     EnrolmentFactory,
     SessionFactory,
+    StaffFactory,
+    TraineeFactory,
 )
 from tests.registration.flows import paid_order, session_of
-from tests.security.people import LAST_NOVEMBER, World, make_user
+from tests.security.world import LAST_NOVEMBER, World
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def world(catalog, before_season, settings, tmp_path) -> World:
     of last November with its evaluation to give and its certificate."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     now = timezone.now()
-    owner = make_user(legal_name="Olivia Owner")
+    owner = TraineeFactory(legal_name="Olivia Owner", verified_email=True)
     order = paid_order(owner, session_of("module-1", 6))
     cart_add(trainee=owner, session=session_of("module-2", 7), now=now)
     past = EnrolmentFactory(
@@ -46,10 +48,10 @@ def world(catalog, before_season, settings, tmp_path) -> World:
     question = IntakeQuestion.objects.create(text="Current medications", kind="text", position=1)
     return World(
         owner=owner,
-        other=make_user(legal_name="Oscar Other"),
-        coordinator=make_user(groups=(COORDINATOR,)),
-        reviewer=make_user(groups=(CLINICAL_REVIEWER,)),
-        superuser=make_user(is_staff=True, is_superuser=True),
+        other=TraineeFactory(legal_name="Oscar Other", verified_email=True),
+        coordinator=StaffFactory(roles=[COORDINATOR]),
+        reviewer=StaffFactory(roles=[CLINICAL_REVIEWER]),
+        superuser=StaffFactory(is_superuser=True),
         order=order,
         enrolment=Enrolment.objects.get(order_line__order=order),
         cart_item=CartItem.objects.get(trainee=owner),

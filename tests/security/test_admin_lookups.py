@@ -36,8 +36,8 @@ from registration.models import (
 from registration.services.accounts import account_close
 from registration.services.intake import intake_review
 from registration.services.waivers import waiver_grant
-from tests.factories import login_staff
-from tests.security.people import World, make_user
+from tests.factories import TraineeFactory, login_staff
+from tests.security.world import World
 
 NOTE = "History of manic episodes; cleared after a talk with her psychiatrist."
 ROLES = ("coordinator", "reviewer", "superuser")
@@ -119,7 +119,7 @@ def test_sorting_takes_only_the_sortable_columns(rf, world, reviewed):
     """`?o=` names a column by its position: a column left out of `sortable_by` sorts
     nothing here, where Django itself would sort by it."""
     later = Intake.objects.create(
-        trainee=make_user(legal_name="Lena Later"),
+        trainee=TraineeFactory(legal_name="Lena Later", verified_email=True),
         submitted_at=reviewed.submitted_at + timedelta(days=1),
     )
     Intake.objects.filter(pk=reviewed.pk).update(status="withdrawn")  # after "submitted"
@@ -153,7 +153,7 @@ def everything(world: World, reviewed, client, catalog) -> World:
     login_staff(client, world.reviewer)
     assert client.get(reverse("registration:intake_review", args=[reviewed.pk])).status_code == 200
     client.logout()
-    account_close(user=make_user(legal_name="Cora Closed"), now=now)
+    account_close(user=TraineeFactory(legal_name="Cora Closed", verified_email=True), now=now)
     InquiryRecipient.objects.create(topic=InquiryTopic.KAP_GROUP, email="groups@example.com")
     Inquiry.objects.create(
         topic=InquiryTopic.KAP_GROUP,
@@ -183,7 +183,7 @@ def everything(world: World, reviewed, client, catalog) -> World:
         signup=world.interest, session=world.past_enrolment.session, sent_at=now
     )
     Group.objects.create(name="Volunteers")
-    make_user(legal_name="Sam Spare")
+    TraineeFactory(legal_name="Sam Spare", verified_email=True)
     return world
 
 

@@ -6,9 +6,8 @@ from django.test import Client
 from django.urls import reverse
 
 from registration.models import InquiryTopic
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 from tests.registration.flows import text
-from tests.security.people import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +49,7 @@ def test_one_visitors_messages_do_not_stop_another_behind_the_proxy(settings):
 
 def test_one_clients_failed_sign_ins_do_not_lock_out_another(settings):
     settings.TRUSTED_PROXY_COUNT = 1
-    bob_account = make_user()
+    bob_account = UserFactory(verified_email=True)
     alice, bob = Client(), Client()
     for n in range(10):
         failed = sign_in(alice, f"nobody{n}@example.com", "guess", **through_proxy(ALICE))

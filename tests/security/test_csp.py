@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.factories import login_staff
-from tests.security.people import make_user
+from tests.factories import StaffFactory, TraineeProfileFactory, login_staff
 
 POLICY = {
     "default-src": ["'self'"],
@@ -41,7 +40,9 @@ def test_pages_carry_the_policy_with_nothing_inline(client, catalog, path):
 
 
 def test_signed_in_and_admin_pages_carry_the_policy(client, catalog):
-    login_staff(client, make_user(is_staff=True, is_superuser=True, legal_name="Ada Admin"))
+    admin = StaffFactory(is_superuser=True)
+    TraineeProfileFactory(user=admin, legal_name="Ada Admin")
+    login_staff(client, admin)
 
     for path in ("/my/", "/cart/", "/admin/", "/admin/registration/order/"):
         assert policy_of(client.get(path)) == POLICY, path

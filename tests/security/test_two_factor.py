@@ -14,9 +14,15 @@ from django.test import Client
 from django.urls import reverse
 
 from registration.roles import CLINICAL_REVIEWER, COORDINATOR
-from tests.factories import PASSWORD, StaffFactory, login_staff, totp_code
+from tests.factories import (
+    PASSWORD,
+    StaffFactory,
+    TraineeFactory,
+    UserFactory,
+    login_staff,
+    totp_code,
+)
 from tests.registration.flows import text
-from tests.security.people import make_user
 
 pytestmark = pytest.mark.usefixtures("catalog", "before_season")
 
@@ -208,7 +214,7 @@ def test_the_admin_sign_in_refuses_a_wrong_password_and_trainees(client):
     wrong = admin_sign_in(client, coordinator, password="not it")
     assert wrong.status_code == 200
     assert "Please enter the correct username and password" in text(wrong)
-    trainee = make_user()
+    trainee = UserFactory(verified_email=True)
     refused = admin_sign_in(client, trainee)
     assert refused.status_code == 200
     assert signed_in_user(client).is_anonymous
@@ -317,7 +323,7 @@ def test_the_removal_command_names_what_it_cannot_find():
 
 
 def test_trainees_need_no_second_factor_and_may_add_one(client, enrol):
-    trainee = make_user(legal_name="Ada Trainee")
+    trainee = TraineeFactory(legal_name="Ada Trainee", verified_email=True)
     assert site_sign_in(client, trainee)["Location"] == reverse("registration:my_trainings")
     profile = client.get(reverse("registration:profile"))
     assert "Two-factor authentication" in text(profile)
@@ -331,7 +337,7 @@ def test_trainees_need_no_second_factor_and_may_add_one(client, enrol):
 
 
 def test_a_trainee_may_remove_their_authenticator(client, before_season, enrol):
-    trainee = make_user()
+    trainee = UserFactory(verified_email=True)
     site_sign_in(client, trainee)
     enrol(client)
     before_season.shift(timedelta(seconds=1))

@@ -1,13 +1,12 @@
-"""The security tests' people and world: a user of each kind, signing them in, every row
-of the database to compare before and after, and the POST forms of a page."""
+"""The security tests' world (the people, and one of each thing a trainee owns), signing a
+person in as they would, every row of the database to compare before and after, and the
+POST forms of a page. People themselves come from tests.factories."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 
-from allauth.account.models import EmailAddress
 from django.apps import apps
-from django.contrib.auth.models import Group
 
 from catalog.formatting import PACIFIC
 from catalog.models import Session
@@ -23,31 +22,11 @@ from registration.models import (
     WaitlistEntry,
 )
 from tests.factories import (
-    TraineeProfileFactory,
-    UserFactory,
     login_staff,
-    second_factor_enrol,
 )
 
 # A Module 1 session that ended before the clock of `before_season`.
 LAST_NOVEMBER = datetime(2026, 11, 2, 9, 0, tzinfo=PACIFIC)
-
-
-def make_user(*, legal_name: str = "", groups: tuple[str, ...] = (), **fields):
-    """A user with a verified email address (so allauth lets them sign in) and, with a
-    legal name, a psychologist's trainee profile. Staff (with `groups`, or is_staff) have an
-    authenticator app set up, as they must (tests.factories.StaffFactory)."""
-    user = UserFactory(**fields)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    if legal_name:
-        TraineeProfileFactory(user=user, legal_name=legal_name)
-    if groups:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-        user.groups.set(Group.objects.filter(name__in=groups))
-    if user.is_staff or user.is_superuser:
-        second_factor_enrol(user)
-    return user
 
 
 def sign_in(client, user):
