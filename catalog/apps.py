@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CatalogConfig(AppConfig):
@@ -6,8 +7,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        from django.core import checks
-
+        # Imported once the app registry is ready, as Django documents for signals.
         from . import signals  # noqa: F401
         from .checks import check_credit_types
 

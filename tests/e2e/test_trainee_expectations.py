@@ -17,6 +17,7 @@ from catalog.models import Session
 from certificates.models import Certificate, Evaluation
 from certificates.services.delivery import certificate_message
 from certificates.services.issuing import certificate_issue
+from certificates.tasks import evaluation_requests_send
 from registration.models import Enrolment, WaitlistEntry
 from registration.services.cart import cart_choose_bundle
 from registration.services.enrolments import enrolment_cancel
