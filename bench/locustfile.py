@@ -190,8 +190,22 @@ class Trainee(Browser):
             return
         slug = random.choice(open_offerings)
         session = random.choice(SESSIONS[slug])
-        self.page(f"/trainings/{slug}/", "offering page")
-        if not self.post("/cart/add/", "cart add", {"session": session["id"]}, to="/cart/"):
+        offering_page = f"/trainings/{slug}/"
+        self.page(offering_page, "offering page")
+        added = self.post("/cart/add/", "cart add", {"session": session["id"]}, to="/")
+        if added is None:
+            return
+        if added.headers["Location"].startswith(offering_page):
+            # Refused: back on the offering's page, which says why at the top.
+            page = self.page(offering_page, "offering page").text
+            if _FULL in page:
+                outcomes["told_full"] += 1
+            else:
+                alerts = " | ".join(_text(a) for a in _ALERT.findall(page))
+                unexpected[f"cart add refused: {alerts[:300]}"] += 1
+            return
+        if not added.headers["Location"].startswith("/cart/"):
+            unexpected[f"POST cart add answered 302 {added.headers['Location']}"] += 1
             return
         cart = self.page("/cart/", "cart").text
         items = {offering: int(pk) for pk, offering in _CART_ITEM.findall(cart)}
