@@ -367,11 +367,14 @@ class SessionQuerySet(models.QuerySet):
         return self.annotate(seats_taken=Count("enrolments", filter=seats_taken_q(now)))
 
     def seats_taken(self, *, session_id: int, now) -> int:
-        return (
-            self.filter(pk=session_id)
+        return self.seats_taken_by_id(session_ids=[session_id], now=now).get(session_id, 0)
+
+    def seats_taken_by_id(self, *, session_ids, now) -> dict[int, int]:
+        """`{session id: seats taken at now}` for these sessions, in one query."""
+        return dict(
+            self.filter(pk__in=list(session_ids))
             .with_seats_taken(now)
-            .values_list("seats_taken", flat=True)
-            .get()
+            .values_list("pk", "seats_taken")
         )
 
 

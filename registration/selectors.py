@@ -37,19 +37,6 @@ from .models import (
 from .rules import CartItemFacts, CreditTypeFacts, SessionSpan, TraineeFacts
 
 
-def session_seats_taken(*, session_id: int, now: datetime) -> int:
-    return Enrolment.objects.filter(seats_taken_q(now, prefix=""), session_id=session_id).count()
-
-
-def seats_taken_by_session(*, session_ids: Iterable[int], now: datetime) -> dict[int, int]:
-    rows = (
-        Enrolment.objects.filter(seats_taken_q(now, prefix=""), session_id__in=list(session_ids))
-        .values("session_id")
-        .annotate(taken=Count("pk"))
-    )
-    return {row["session_id"]: row["taken"] for row in rows}
-
-
 def profile_of(user) -> TraineeProfile | None:
     try:
         return user.trainee_profile

@@ -19,7 +19,6 @@ from ..selectors import (
     credit_type_facts,
     held_offers,
     item_facts,
-    session_seats_taken,
     trainee_facts,
 )
 
@@ -85,7 +84,7 @@ def cart_add(*, trainee, session: Session, now: datetime) -> CartItem:
     refusals = session_refusals(
         item=item_facts(
             session=session,
-            seats_taken=session_seats_taken(session_id=session.pk, now=now),
+            seats_taken=Session.objects.seats_taken(session_id=session.pk, now=now),
             credit_type=None,
             ce_notice_acknowledged=False,
             holds_seat=session.pk in held_offers(trainee=trainee, now=now),

@@ -34,7 +34,6 @@ from ..selectors import (
     item_facts,
     module_offering_ids,
     profile_of,
-    seats_taken_by_session,
     trainee_facts,
 )
 from .emails import email_queue
@@ -120,7 +119,7 @@ def _evaluate(
 def cart_summary(*, trainee, now: datetime) -> CartSummary:
     """What the cart page shows: items, each item's problems, and the itemised quote."""
     items = cart_items(trainee=trainee)
-    taken = seats_taken_by_session(session_ids=[i.session_id for i in items], now=now)
+    taken = Session.objects.seats_taken_by_id(session_ids=[i.session_id for i in items], now=now)
     seats_left = {
         i.session_id: max(i.session.capacity - taken.get(i.session_id, 0), 0) for i in items
     }

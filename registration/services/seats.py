@@ -10,8 +10,6 @@ from datetime import datetime
 from catalog.cache import catalog_changed
 from catalog.models import Session
 
-from ..selectors import seats_taken_by_session
-
 
 def sessions_lock(session_ids: Iterable[int]) -> dict[int, Session]:
     """Lock the sessions' rows until the transaction ends; must run inside one."""
@@ -22,7 +20,7 @@ def sessions_lock(session_ids: Iterable[int]) -> dict[int, Session]:
 
 def seats_left_locked(sessions: dict[int, Session], *, now: datetime) -> dict[int, int]:
     """Seats left per locked session, read after the lock was taken."""
-    taken = seats_taken_by_session(session_ids=sessions, now=now)
+    taken = Session.objects.seats_taken_by_id(session_ids=sessions, now=now)
     return {pk: max(s.capacity - taken.get(pk, 0), 0) for pk, s in sessions.items()}
 
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from catalog.models import Session, SiteSettings, seats_taken_q
 
 from ..models import CartItem, Enrolment, WaitlistEntry
-from ..selectors import session_seats_taken
 from ..tokens import waitlist_offer_token_read
 from .emails import email_queue
 from .exceptions import StaffActionRefused, WaitlistError
@@ -28,7 +27,7 @@ def waitlist_join(*, trainee, session: Session, now: datetime) -> WaitlistEntry:
         or session.starts_at <= now
     ):
         raise WaitlistError(_("This session is not open for registration."))
-    if session.capacity - session_seats_taken(session_id=session.pk, now=now) > 0:
+    if session.capacity - Session.objects.seats_taken(session_id=session.pk, now=now) > 0:
         raise WaitlistError(_("This session still has seats: add it to your cart instead."))
     if Enrolment.objects.filter(
         seats_taken_q(now, prefix=""), trainee=trainee, session__offering_id=session.offering_id

@@ -6,8 +6,8 @@ order. A trainee's own cancellation says what it refunded in its own email."""
 import pytest
 from django.urls import reverse
 
+from catalog.models import Session
 from registration.models import Enrolment, OutboundEmail, Refund
-from registration.selectors import session_seats_taken
 from tests.admin_pages import order_url, shown_messages
 
 from .flows import paid_order, pay, register, session_of, text, webhook
@@ -112,7 +112,7 @@ def test_a_payment_that_did_not_match_its_order_is_refunded_by_the_coordinator_a
     assert [(r["amount"], r["payment_intent"]) for r in fake_stripe.refunds.values()] == [
         (100, order.stripe_payment_intent_id)
     ]
-    assert session_seats_taken(session_id=module_1.pk, now=order.created_at) == 0
+    assert Session.objects.seats_taken(session_id=module_1.pk, now=order.created_at) == 0
     (message,) = mailoutbox
     assert message.subject == f"Your payment for order {order.code} was refunded"
     assert "Your card payment of $1 for order" in message.body

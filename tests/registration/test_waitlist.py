@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from catalog.models import Session
 from registration.models import CartItem, Enrolment, Order, WaitlistEntry
-from registration.selectors import session_seats_taken
 from registration.services.enrolments import enrolment_cancel
 from registration.tasks import holds_expire
 
@@ -154,7 +154,7 @@ def test_an_accepted_offer_is_ordered_with_the_held_seat_while_others_see_the_se
     assert order.status == "paid"
     hold.refresh_from_db()
     assert hold.status == "confirmed"
-    assert session_seats_taken(session_id=full_session.pk, now=timezone.now()) == 1
+    assert Session.objects.seats_taken(session_id=full_session.pk, now=timezone.now()) == 1
     entry.refresh_from_db()
     assert entry.status == "accepted"
 

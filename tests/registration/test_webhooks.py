@@ -7,8 +7,8 @@ import stripe
 from django.test import Client
 from django.utils import timezone
 
+from catalog.models import Session
 from registration.models import Enrolment, Order, Payment, Refund
-from registration.selectors import session_seats_taken
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from registration.services.payments import refund_issue
@@ -313,7 +313,10 @@ def test_payment_after_the_hold_expired_and_the_seat_was_taken_is_refunded_not_o
         (35000, order.stripe_payment_intent_id)
     ]
     assert order.refunded_cents == 35000
-    assert session_seats_taken(session_id=last_seat.pk, now=timezone.now()) == last_seat.capacity
+    assert (
+        Session.objects.seats_taken(session_id=last_seat.pk, now=timezone.now())
+        == last_seat.capacity
+    )
     assert Enrolment.objects.get(order_line__order=order).status != "confirmed"
     assert not [m for m in mailoutbox if "confirmed" in m.subject]
 
