@@ -13,9 +13,11 @@ from ..selectors import certificates_issued_count
 class SessionAdmin(RosterSessionAdmin):
     list_display = (*RosterSessionAdmin.list_display[:-1], "certificates", "roster")
 
-    def get_queryset(self, request):
+    def with_counts(self, sessions, *, now):
         return (
-            super().get_queryset(request).annotate(certificates_issued=certificates_issued_count())
+            super()
+            .with_counts(sessions, now=now)
+            .annotate(certificates_issued=certificates_issued_count())
         )
 
     @admin.display(description=_("certificates issued"), ordering="certificates_issued")

@@ -4,7 +4,6 @@ own column over this one (certificates/admin/sessions.py)."""
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -25,10 +24,8 @@ class SessionAdmin(CatalogSessionAdmin):
         "roster",
     )
 
-    def get_queryset(self, request):
-        return sessions_with_roster_counts(
-            admin.ModelAdmin.get_queryset(self, request), now=timezone.now()
-        )
+    def with_counts(self, sessions, *, now):
+        return sessions_with_roster_counts(sessions, now=now)
 
     @admin.display(description=_("seats taken / capacity"), ordering="seats_confirmed")
     def seats(self, session: Session) -> str:
