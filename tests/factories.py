@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
-from catalog.models import Bundle, CreditType, Instructor, Offering, OfferingCredit, Session
+from catalog.models import CreditType, Offering, Session
 from certificates.models import Certificate
 from registration.models import Enrolment, Order, OrderLine, TraineeProfile
 
@@ -175,15 +175,6 @@ def login_staff(client, user):
     return client
 
 
-class InstructorFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Instructor
-
-    name = factory.Sequence(lambda n: f"Instructor {n}")
-    slug = factory.Sequence(lambda n: f"instructor-{n}")
-    credentials = "PhD"
-
-
 class CreditTypeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CreditType
@@ -234,34 +225,6 @@ class SessionFactory(factory.django.DjangoModelFactory):
     capacity = 40
     location = "Online (Zoom)"
     status = Session.Status.SCHEDULED
-
-
-class OfferingCreditFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = OfferingCredit
-
-    offering = factory.SubFactory(OfferingFactory)
-    credit_type = factory.SubFactory(CreditTypeFactory)
-    credits = Decimal("8")
-    fee_cents = 7900
-
-
-class BundleFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Bundle
-        skip_postgeneration_save = True
-
-    slug = factory.Sequence(lambda n: f"bundle-{n}")
-    title = factory.Sequence(lambda n: f"Training bundle {n}")
-    summary = "Several modules together; pick one session of each."
-    hours = Decimal("16")
-    tuition_cents = 60000
-    admin_fee_cents = 5000
-
-    @factory.post_generation
-    def offerings(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.offerings.set(extracted)
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

@@ -36,11 +36,6 @@ Kind, Delivery, Status = Certificate.Kind, Certificate.Delivery, Certificate.Sta
 ATTENDED = Enrolment.Attendance.ATTENDED
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def session() -> Session:
     return Session.objects.select_related("offering").get(

@@ -25,12 +25,6 @@ pytestmark = pytest.mark.usefixtures("catalog")
 Kind, Delivery, Status = Certificate.Kind, Certificate.Delivery, Certificate.Status
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    """Rendered PDFs go to a scratch directory."""
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def session():
 

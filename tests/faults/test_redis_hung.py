@@ -253,10 +253,8 @@ def test_with_redis_hung_issuing_a_rosters_certificates_answers_in_time(
     hung,
     after_session,
     admin_client,
-    settings,
-    tmp_path,
+    media_in_tmp,
 ):
-    settings.MEDIA_ROOT = tmp_path
     session = Session.objects.get(offering__slug="module-1", starts_at__month=6)
     attended = [
         enrol(session, trainee(f"Trainee {n}"), attendance=Enrolment.Attendance.ATTENDED)

@@ -395,6 +395,7 @@ def test_a_trainee_served_by_two_web_hosts_and_a_worker_gets_the_signed_certific
         lambda: not certificates.exclude(delivery=Certificate.Delivery.EMAILED).exists(),
         "the worker to email both certificates",
         hosts,
+        timeout=DELIVERY_SECONDS,
     )
     emailed = {}
     for raw in smtp_server.messages:  # the order's confirmation, and the two certificates

@@ -60,6 +60,7 @@ def twice_at_once(task) -> list:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), f"{task.name} still running"
     assert errors == [], f"{task.name}: {errors!r}"
     return results
 

@@ -52,6 +52,7 @@ def test_fifty_trainees_race_for_the_last_ten_seats(postgres, catalog, make_trai
     for thread in threads:
         thread.join(timeout=120)
 
+    assert not any(thread.is_alive() for thread in threads), "a registration never finished"
     assert errors == []
     assert outcomes.count("held") == 10
     assert outcomes.count("full") == 40
