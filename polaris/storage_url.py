@@ -9,9 +9,18 @@ use it).
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from botocore.config import Config
+
 DATABASE = {"BACKEND": "polaris.storage.DatabaseStorage"}
 S3 = "storages.backends.s3.S3Storage"
 OPTIONS = {"endpoint": "endpoint_url", "region": "region_name"}
+
+# A certificate is read from storage while its trainee waits: a bucket that stops answering
+# fails the download within seconds (and a gunicorn worker is free again), rather than after
+# botocore's default 60-second timeouts and retries.
+CONNECT_SECONDS = 2
+READ_SECONDS = 5
+ATTEMPTS = 2
 
 
 class StorageURLError(ValueError):
@@ -45,8 +54,14 @@ def storage_from_url(url: str) -> dict:
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": False,
-        # Version 4 signatures: what AWS and every S3-compatible service take today.
-        "signature_version": "s3v4",
+        # Version 4 signatures (what AWS and every S3-compatible service take today) and
+        # bounded waits. This replaces the config django-storages would build.
+        "client_config": Config(
+            signature_version="s3v4",
+            connect_timeout=CONNECT_SECONDS,
+            read_timeout=READ_SECONDS,
+            retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+        ),
     }
     for key, option in OPTIONS.items():
         if query.get(key, [""])[-1]:

@@ -125,13 +125,16 @@ def test_storage_url_reads_s3_buckets_and_refuses_what_it_cannot_read():
         "s3://AKIA%2FX:se%2Bcret@polaris-files/site?endpoint=https://s3.example.com&region=eu-west-1"
     )
     assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    config = s3["OPTIONS"].pop("client_config")
+    assert config.signature_version == "s3v4"
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.retries == {"max_attempts": 2, "mode": "standard"}
     assert s3["OPTIONS"] == {
         "bucket_name": "polaris-files",
         "location": "site",
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": False,
-        "signature_version": "s3v4",
         "endpoint_url": "https://s3.example.com",
         "region_name": "eu-west-1",
         "access_key": "AKIA/X",
