@@ -59,11 +59,12 @@ def _read_version() -> int | None:
 
 
 def catalog_changed() -> None:
-    """Bump the version now, and again when the transaction commits: a visitor's page
-    rendered in between, from the rows as they were before the commit, is then not kept
-    under the current version."""
+    """Bump the version now and, inside a transaction, again when it commits: a visitor's
+    page rendered in between, from the rows as they were before the commit, is then not kept
+    under the current version. Outside one, the change is already committed: once is all."""
     _bump()
-    transaction.on_commit(_bump, robust=True)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump, robust=True)
 
 
 def _bump() -> None:
