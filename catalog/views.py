@@ -10,7 +10,6 @@ from . import selectors
 from .forms import CalendarFilterForm
 from .ics import sessions_calendar
 from .middleware import cached_for_visitors
-from .models import SiteSettings
 
 
 @require_safe
@@ -38,7 +37,6 @@ def offering_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "offering": offering,
             "sequence": sequence,
-            "site": SiteSettings.current(),
             "takes_interest": selectors.offering_takes_interest(offering),
         },
     )

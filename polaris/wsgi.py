@@ -14,8 +14,6 @@ from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "polaris.settings")
 
-django_application = get_wsgi_application()
-
-application = django_application
+application = get_wsgi_application()
 for path in reversed(settings.WSGI_MIDDLEWARE):
     application = import_string(path)(application)
