@@ -14,7 +14,7 @@ from catalog.selectors import upcoming_sessions_q
 from ..models import Enrolment
 from ..pricing import PricedItem, RefundQuote, cancellation_refund
 from .emails import email_queue
-from .exceptions import EnrolmentError, StaffActionRefused
+from .exceptions import EnrolmentError, SessionFull, StaffActionRefused
 from .payments import refund_issue
 from .seats import seats_changed, seats_left_locked, sessions_lock
 from .waitlist import waitlist_offer_next
@@ -157,7 +157,9 @@ def enrolment_transfer(
         ):
             raise EnrolmentError(_("That date is not open for registration."))
         if seats_left_locked({target.pk: target}, now=now)[target.pk] <= 0:
-            raise EnrolmentError(_("That date is full. You can join its waitlist instead."))
+            raise SessionFull(
+                _("That date is full. You can join its waitlist instead."), session=target
+            )
         transferred = Enrolment.objects.create(
             session=target,
             trainee=enrolment.trainee,
@@ -191,24 +193,16 @@ def enrolment_transfer_by_staff(
     *, enrolment: Enrolment, to_session: Session, by, now: datetime
 ) -> Enrolment:
     """Transfer a confirmed registration to another date of the same offering, as the trainee
-    could, with the capacity checked under the lock and refusals worded for the coordinator."""
-    with transaction.atomic():
-        current = Enrolment.objects.select_related("session").get(pk=enrolment.pk)
-        if (
-            to_session.offering_id == current.session.offering_id
-            and to_session.pk != current.session_id
-        ):
-            sessions = sessions_lock([current.session_id, to_session.pk])
-            target = sessions[to_session.pk]
-            if seats_left_locked({target.pk: target}, now=now)[target.pk] <= 0:
-                raise StaffActionRefused(
-                    _(
-                        "%(session)s is full: no seat is free. Raise its capacity first, or "
-                        "choose another date."
-                    )
-                    % {"session": target}
-                )
-        try:
-            return enrolment_transfer(enrolment=current, to_session=to_session, by=by, now=now)
-        except EnrolmentError as error:
-            raise StaffActionRefused(str(error)) from error
+    could (the same locks, in the same order), with refusals worded for the coordinator."""
+    try:
+        return enrolment_transfer(enrolment=enrolment, to_session=to_session, by=by, now=now)
+    except SessionFull as full:
+        raise StaffActionRefused(
+            _(
+                "%(session)s is full: no seat is free. Raise its capacity first, or "
+                "choose another date."
+            )
+            % {"session": full.session}
+        ) from full
+    except EnrolmentError as error:
+        raise StaffActionRefused(str(error)) from error

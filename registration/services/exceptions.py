@@ -54,6 +54,14 @@ class EnrolmentError(Exception):
     """A trainee's change to their registration (cancel, transfer) is refused."""
 
 
+class SessionFull(EnrolmentError):
+    """A transfer is refused because the date has no free seat (`session`, locked)."""
+
+    def __init__(self, message: str, *, session) -> None:
+        super().__init__(message)
+        self.session = session
+
+
 class WaitlistError(Exception):
     """Joining, leaving or taking an offer from a waitlist is refused."""
 
