@@ -1,6 +1,7 @@
 """The processes fault tests start as the site runs them: gunicorn, a Celery worker; each in
 a process group of its own, so that stopping it stops its children too. What such a process
-needs: a free local port, the test database's URL."""
+needs: a free local port, the test database's URL. A hung server: a port that takes
+connections and never answers."""
 
 import os
 import re
@@ -11,6 +12,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def hung_server() -> Iterator[int]:
+    """A local port that accepts connections (the kernel completes them) and never answers,
+    as a hung server would; closed on leaving, so that a real server may take the port."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield server.getsockname()[1]
 
 
 def database_url() -> str:

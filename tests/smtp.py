@@ -7,8 +7,9 @@ import threading
 
 
 class RecordingHandler:
-    """An aiosmtpd handler keeping every message accepted. With `hold` set, the first
-    session waits at MAIL FROM until `release` is set, and that session delivers nothing."""
+    """An aiosmtpd handler keeping every message accepted; a test awaits them with
+    wait_messages. With `hold` set, the first session waits at MAIL FROM until `release` is
+    set, and that session delivers nothing (await it reaching there with `holding.wait`)."""
 
     def __init__(self):
         self.messages: list[bytes] = []
@@ -17,6 +18,12 @@ class RecordingHandler:
         self.holding = threading.Event()
         self.release = threading.Event()
         self._held_sessions: set[int] = set()
+        self._received = threading.Condition()
+
+    def wait_messages(self, count: int, timeout: float) -> bool:
+        """Whether `count` messages (or more) were accepted within `timeout` seconds."""
+        with self._received:
+            return self._received.wait_for(lambda: len(self.messages) >= count, timeout)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.hold and not self.holding.is_set():
@@ -31,8 +38,10 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         if id(session) in self._held_sessions:
             return "451 Try again later"
-        self.messages.append(envelope.original_content or envelope.content)
-        self.connections.append(session.peer)
+        with self._received:
+            self.messages.append(envelope.original_content or envelope.content)
+            self.connections.append(session.peer)
+            self._received.notify_all()
         return "250 Message accepted for delivery"
 
 

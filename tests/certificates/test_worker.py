@@ -20,7 +20,7 @@ from registration.tasks import email_send
 from tests.evaluations import AFTER, submit_evaluation
 from tests.factories import EnrolmentFactory, TraineeFactory
 from tests.pdfs import pdf_text
-from tests.processes import wait_for
+from tests.processes import DEADLINE_SECONDS, wait_for
 from tests.registration.flows import session_of
 from tests.worker import worker_idle, worker_on_own_queue
 
@@ -105,7 +105,8 @@ def test_a_worker_process_killed_mid_task_still_delivers_exactly_once(
     nurse_in_june.save(update_fields=["credit_type"])
     (certificate,) = mark_attended_and_issue(nurse_in_june, admin_user)
 
-    wait_for(smtp_server.holding.is_set, "the worker to reach the mail server", worker)
+    # The worker reaches the mail server.
+    assert smtp_server.holding.wait(DEADLINE_SECONDS), worker.output()
     certificate.refresh_from_db()
     assert certificate.delivery == Certificate.Delivery.RENDERED
     rendered_at, pdf_name = certificate.rendered_at, certificate.pdf.name

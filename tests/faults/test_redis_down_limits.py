@@ -1,8 +1,6 @@
 """The rate limits hold while Redis is down or hung: each web process counts in its own memory
 until Redis answers again, rather than letting every attempt through."""
 
-import socket
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -11,7 +9,7 @@ from django.urls import reverse
 from registration.models import InquiryTopic
 from registration.roles import COORDINATOR
 from tests.factories import PASSWORD, StaffFactory, UserFactory, totp_code
-from tests.processes import free_port
+from tests.processes import free_port, hung_server
 from tests.registration.flows import text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
@@ -19,11 +17,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
 @pytest.fixture
 def hung_redis():
-    """A port that accepts connections (the kernel completes them) and never answers."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(64)
-        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    """A Redis that accepts connections and never answers."""
+    with hung_server() as port:
+        yield f"redis://127.0.0.1:{port}/0"
 
 
 @pytest.fixture(params=["stopped", "hung"])

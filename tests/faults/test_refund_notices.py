@@ -14,7 +14,7 @@ from django.utils import timezone
 from registration.services.cart import cart_add
 from registration.services.orders import order_place
 from tests.factories import login_staff
-from tests.processes import wait_for
+from tests.processes import DEADLINE_SECONDS, wait_for
 from tests.registration.flows import fill, pay, register, session_of
 from tests.worker import Worker, worker_idle
 
@@ -76,7 +76,7 @@ def test_trainees_are_told_of_a_coordinators_refund_and_of_an_automatic_one(
         pay(trainee, fake_stripe, capture, late_order)
         assert late_order.status == "expired" and late_order.refunded_cents == 35000
 
-        wait_for(lambda: len(smtp_server.messages) >= 4, "four emails", worker)
+        assert smtp_server.wait_messages(4, DEADLINE_SECONDS), worker.output()  # four emails
         wait_for(lambda: worker_idle(worker, private_redis.url), "the worker to finish", worker)
     finally:
         worker.stop()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of, shown_messages
-from tests.processes import free_port, wait_for
+from tests.processes import DEADLINE_SECONDS, free_port, wait_for
 from tests.registration.flows import session_of
 from tests.roster import enrol, roster_url, trainee
 from tests.smtp import RecordingHandler
@@ -85,6 +85,7 @@ def test_a_roster_message_sent_while_smtp_is_down_reaches_all_20_trainees_once_i
         # The beat's next sweep once the first retry is due (a minute after the failure).
         with time_machine.travel(timezone.now() + timedelta(minutes=2)):
             assert outbox_sweep() == TRAINEES
+        assert mail_server.wait_messages(TRAINEES, DEADLINE_SECONDS), worker.output()
         wait_for(lambda: worker_idle(worker, private_redis.url), "the retries to run", worker)
         with time_machine.travel(timezone.now() + timedelta(minutes=30)):
             assert outbox_sweep() == 0  # nothing left to send

@@ -20,7 +20,7 @@ from django.utils import timezone
 from registration.models import OutboundEmail
 from registration.tasks import outbox_sweep
 from tests.factories import PASSWORD, UserFactory
-from tests.processes import free_port, wait_for
+from tests.processes import DEADLINE_SECONDS, free_port, wait_for
 from tests.registration.flows import text
 from tests.smtp import RecordingHandler, use_smtp
 from tests.worker import Worker, worker_idle
@@ -80,6 +80,7 @@ def test_sign_ups_and_resets_while_smtp_is_down_get_their_email_once_it_is_back(
         # The beat's next sweep once the first retry is due (a minute after the failure).
         with time_machine.travel(timezone.now() + timedelta(minutes=2)):
             assert outbox_sweep() == len(visitors)
+        assert mail_server.wait_messages(len(visitors), DEADLINE_SECONDS), worker.output()
         wait_for(lambda: worker_idle(worker, private_redis.url), "the retries to run", worker)
         with time_machine.travel(timezone.now() + timedelta(minutes=30)):
             assert outbox_sweep() == 0  # nothing left to send

@@ -21,7 +21,7 @@ from registration.tasks import outbox_sweep
 from tests.admin_pages import shown_messages
 from tests.factories import login_staff
 from tests.pdfs import pdf_text
-from tests.processes import wait_for
+from tests.processes import DEADLINE_SECONDS, wait_for
 from tests.registration.flows import session_of, text
 from tests.roster import EVENING_AFTER, enrol, roster_url, trainee
 from tests.worker import Worker, worker_idle
@@ -75,9 +75,11 @@ def test_a_worker_killed_outright_mid_issuing_delivers_every_certificate_once_wh
         try:
             response = issue_certificates(coordinator, session, entries)
             assert shown_messages(response) == [f"{TRAINEES} certificates queued."]
-            wait_for(lambda: len(smtp_server.messages) >= 5, "the first certificates", worker)
+            # The first certificates arrive.
+            assert smtp_server.wait_messages(5, DEADLINE_SECONDS), worker.output()
             smtp_server.hold = True  # the next one stops at the mail server, mid-task
-            wait_for(smtp_server.holding.is_set, "a certificate on its way", worker)
+            # A certificate on its way.
+            assert smtp_server.holding.wait(DEADLINE_SECONDS), worker.output()
             os.killpg(worker.process.pid, signal.SIGKILL)  # the main process and its children
             worker.process.wait(timeout=10)
         finally:
