@@ -2,6 +2,7 @@
 session, trainees with licenses, seats bought through orders, and the roster's admin page
 and its actions."""
 
+import re
 from datetime import datetime, timedelta
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -171,3 +172,25 @@ def inline_form(client, session: Session, entry: Enrolment) -> tuple[dict, str]:
         if key.endswith("-id") and value == str(entry.pk)
     )
     return data, f"form-{index}"
+
+
+def email_the_roster(client, session, entries, *, subject: str, message: str):
+    """The roster's "Email the roster…" action: the form, then "Send"."""
+    form = client.post(
+        roster_url(session),
+        {"action": "email_roster", "index": 0, ACTION_CHECKBOX_NAME: [e.pk for e in entries]},
+    )
+    assert form.status_code == 200
+    token = re.search(r'name="token" value="([0-9a-f]+)"', form.content.decode())
+    return client.post(
+        roster_url(session),
+        {
+            "action": "email_roster",
+            ACTION_CHECKBOX_NAME: [e.pk for e in entries],
+            "subject": subject,
+            "message": message,
+            "token": token[1] if token else "",
+            "send": "Send",
+        },
+        follow=True,
+    )

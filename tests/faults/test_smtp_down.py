@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of, shown_messages
 from tests.processes import DEADLINE_SECONDS, free_port, wait_for
 from tests.registration.flows import session_of
-from tests.roster import enrol, roster_url, trainee
+from tests.roster import email_the_roster, enrol, trainee
 from tests.smtp import RecordingHandler
 from tests.worker import Worker, worker_idle
 
@@ -29,28 +28,6 @@ pytestmark = [
 ]
 
 TRAINEES = 20
-
-
-def email_the_roster(client, session, entries, *, subject: str, message: str):
-    """The roster's "Email the roster…" action: the form, then "Send"."""
-    form = client.post(
-        roster_url(session),
-        {"action": "email_roster", "index": 0, ACTION_CHECKBOX_NAME: [e.pk for e in entries]},
-    )
-    assert form.status_code == 200
-    token = re.search(r'name="token" value="([0-9a-f]+)"', form.content.decode())
-    return client.post(
-        roster_url(session),
-        {
-            "action": "email_roster",
-            ACTION_CHECKBOX_NAME: [e.pk for e in entries],
-            "subject": subject,
-            "message": message,
-            "token": token[1] if token else "",
-            "send": "Send",
-        },
-        follow=True,
-    )
 
 
 def test_a_roster_message_sent_while_smtp_is_down_reaches_all_20_trainees_once_it_is_back(

@@ -22,10 +22,9 @@ from django.utils import timezone
 from registration.models import OutboundEmail
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of, shown_messages
-from tests.faults.test_smtp_down import email_the_roster
 from tests.processes import DEADLINE_SECONDS, hung_server, wait_for
 from tests.registration.flows import session_of
-from tests.roster import enrol, trainee
+from tests.roster import email_the_roster, enrol, trainee
 from tests.smtp import RecordingHandler
 from tests.worker import Worker, worker_idle
 
