@@ -4,10 +4,12 @@ MEDIA_ROOT from before are moved there by `manage.py media_import`."""
 
 import io
 import socket
+import threading
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
@@ -20,6 +22,7 @@ from polaris.storage import DatabaseStorage
 from polaris.storage_url import StorageURLError, storage_from_url
 from polaris.views import media
 from tests.pdfs import png_image
+from tests.processes import hung_server
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +199,29 @@ def test_with_storage_url_files_go_to_the_s3_bucket(s3_server, settings, media_r
     with brn.signature.open("rb") as image:
         assert image.read() == png_image()
     assert "X-Amz-Signature=" in brn.signature.url  # a private file's link is signed
+
+
+def test_a_bucket_that_stops_answering_fails_the_read_instead_of_holding_it(settings):
+    """An S3 endpoint that accepts connections and never answers: reading a file gives up
+    after the configured timeouts and retries, leaving the request (and its gunicorn worker)
+    free to answer, rather than waiting on botocore's minute-long defaults."""
+    with hung_server() as port:
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": storage_from_url(
+                f"s3://test:test@polaris-files?endpoint=http://127.0.0.1:{port}&region=us-east-1"
+            ),
+        }
+        outcome: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                default_storage.open("certificates/2027/polaris-certificate-ABC.pdf").read()
+            except BaseException as error:  # what the caller would see
+                outcome.append(error)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout=120)
+        assert not reader.is_alive(), "the read is still waiting on the hung bucket"
+    assert len(outcome) == 1 and isinstance(outcome[0], BotoCoreError | ClientError), outcome
