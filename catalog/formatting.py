@@ -59,3 +59,12 @@ def format_session_times(starts_at: datetime | None, ends_at: datetime | None) -
         "start": _time(start),
         "end": _time(end),
     }
+
+
+def choice_label(choices, value: str) -> str:
+    """A choice's label as get_FOO_display() gives it (the value itself when unknown, as
+    for a value stored before its choice was renamed)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value

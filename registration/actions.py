@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from audit.registry import action_register
-from catalog.formatting import PACIFIC, format_cents
+from catalog.formatting import PACIFIC, choice_label, format_cents
 
 from .evidence import duration_text, reasons_text
 from .models import Enrolment, Order, Refund
@@ -21,13 +21,6 @@ from .models import Enrolment, Order, Refund
 def _moment(value: str | None) -> str:
     moment = parse_datetime(value) if value else None
     return moment.astimezone(PACIFIC).strftime("%b %-d, %-I:%M %p") if moment else "—"
-
-
-def _choice(choices, value: str) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
 
 
 def shown(data: dict[str, Any]) -> dict[str, Any]:
@@ -52,15 +45,15 @@ def when(moment: datetime | None) -> str | None:
 
 
 def _order_method(data: dict[str, Any]) -> dict[str, Any]:
-    return {**shown(data), "method": _choice(Order.Method, data["method"])}
+    return {**shown(data), "method": choice_label(Order.Method, data["method"])}
 
 
 def _refund(data: dict[str, Any]) -> dict[str, Any]:
-    return {**shown(data), "status": _choice(Refund.Status, data["status"])}
+    return {**shown(data), "status": choice_label(Refund.Status, data["status"])}
 
 
 def _attendance(data: dict[str, Any]) -> dict[str, Any]:
-    label = _choice(Enrolment.Attendance, data["attendance"]).lower()
+    label = choice_label(Enrolment.Attendance, data["attendance"]).lower()
     return {**shown(data), "attendance": label}
 
 

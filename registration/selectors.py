@@ -1,6 +1,6 @@
 """Reads for registration: seats taken, and the plain facts the pure rules and pricing need."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from catalog.formatting import PACIFIC
+from catalog.formatting import PACIFIC, choice_label
 from catalog.models import (
     CreditType,
     Offering,
@@ -330,10 +330,6 @@ def _training_row(enrolment: Enrolment, order: Order, *, now: datetime) -> Train
     return row
 
 
-def offering_credit_types(offerings: Sequence[Offering]) -> dict[int, list[OfferingCredit]]:
-    return {o.pk: list(o.credits.all()) for o in offerings}
-
-
 def order_for_email(*, order_id: int) -> Order:
     return (
         Order.objects.select_related("trainee__trainee_profile")
@@ -467,14 +463,6 @@ def payment_status(enrolment: Enrolment) -> str:
     )
 
 
-def _label(choices: type[Order.Status] | type[Order.Method], value: str) -> str:
-    """A choice's label as get_FOO_display() gives it (the value itself when unknown)."""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
 def _payment_text(
     *,
     status: str,
@@ -486,7 +474,7 @@ def _payment_text(
 ) -> str:
     if status == Enrolment.Status.HELD:
         until = hold_expires_at.astimezone(PACIFIC).strftime("%b %-d")
-        how = f", {_label(Order.Method, method).lower()}" if method is not None else ""
+        how = f", {choice_label(Order.Method, method).lower()}" if method is not None else ""
         return f"Unpaid (held until {until}{how})"
     if method is None:
         return "Confirmed, no order"
@@ -494,8 +482,8 @@ def _payment_text(
         return "Complimentary"
     if order_status == Order.Status.PAID:
         refunded = ", partly refunded" if refunded_cents else ""
-        return f"Paid · {_label(Order.Method, method)}{refunded}"
-    return _label(Order.Status, order_status)
+        return f"Paid · {choice_label(Order.Method, method)}{refunded}"
+    return choice_label(Order.Status, order_status)
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ from ..selectors import (
     module_offering_ids,
     profile_of,
     trainee_facts,
+    user_display,
 )
 from .emails import email_queue
 from .exceptions import OrderRefused, OrderStateError, ProfileRequired, StaffActionRefused
@@ -460,11 +461,6 @@ def order_cancel(
 # --------------------------------------------------------------------------------------
 
 
-def _trainee_name(trainee) -> str:
-    profile = profile_of(trainee)
-    return profile.legal_name if profile and profile.legal_name else trainee.email
-
-
 @dataclass(frozen=True)
 class OrderCancellation:
     order: Order
@@ -558,7 +554,7 @@ def registration_manual(
     complimentary; a price is taken as already received by invoice or check)."""
     if price_cents < 0:
         raise StaffActionRefused(_("A price cannot be negative."))
-    name = _trainee_name(trainee)
+    name = user_display(trainee)
     with transaction.atomic():
         sessions = sessions_lock([session.pk])
         session = sessions[session.pk]

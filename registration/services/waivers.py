@@ -7,13 +7,8 @@ from django.utils.translation import gettext as _
 from catalog.models import Offering
 
 from ..models import PrerequisiteWaiver
-from ..selectors import profile_of
+from ..selectors import user_display
 from .exceptions import StaffActionRefused
-
-
-def _trainee_name(trainee) -> str:
-    profile = profile_of(trainee)
-    return profile.legal_name if profile and profile.legal_name else trainee.email
 
 
 def waiver_grant(*, trainee, offering: Offering, reason: str, by) -> PrerequisiteWaiver:
@@ -29,5 +24,5 @@ def waiver_grant(*, trainee, offering: Offering, reason: str, by) -> Prerequisit
     except IntegrityError:
         raise StaffActionRefused(
             _("%(name)s already has a waiver for %(offering)s.")
-            % {"name": _trainee_name(trainee), "offering": offering.label}
+            % {"name": user_display(trainee), "offering": offering.label}
         ) from None
