@@ -4,19 +4,11 @@ certificates write them through the audit service, never into registration's tab
 
 from typing import Any
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.registry import action_register
 
 from .models import Certificate
-
-
-def certificate_name(kind: str, credit: str) -> str:
-    """ "Certificate of Attendance", "CE certificate (APA CE)"."""
-    if kind == Certificate.Kind.ATTENDANCE:
-        return str(Certificate.Kind.ATTENDANCE.label)
-    return gettext("CE certificate (%(credit)s)") % {"credit": credit}
 
 
 def certificate_data(certificate: Certificate) -> dict[str, Any]:
@@ -29,7 +21,7 @@ def certificate_data(certificate: Certificate) -> dict[str, Any]:
 
 
 def _named(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "name": certificate_name(data["kind"], data["credit"])}
+    return {**data, "name": Certificate.name_of(data["kind"], data["credit"])}
 
 
 ACTIONS = {

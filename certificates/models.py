@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -99,6 +100,18 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.legal_name} · {self.course_title}"
+
+    @staticmethod
+    def name_of(kind: str, credit: str) -> str:
+        """ "Certificate of Attendance", "CE certificate (APA CE)": what emails and the audit
+        log call a certificate of this kind and credit type's name."""
+        if kind == Certificate.Kind.ATTENDANCE:
+            return str(Certificate.Kind.ATTENDANCE.label)
+        return gettext("CE certificate (%(credit)s)") % {"credit": credit}
+
+    @property
+    def name(self) -> str:
+        return self.name_of(self.kind, self.credit_type.name if self.credit_type_id else "")
 
     @property
     def display_name(self) -> str:

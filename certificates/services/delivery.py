@@ -32,7 +32,6 @@ from registration.services.emails import (
     emails_stuck,
 )
 
-from ..actions import certificate_data, certificate_name
 from ..models import Certificate
 from . import rendering
 
@@ -130,11 +129,6 @@ def certificates_delivery_retry(*, certificate_ids: Iterable[int], now: datetime
 # --------------------------------------------------------------------------------------
 
 
-def _certificate_name(certificate: Certificate) -> str:
-    """ "Certificate of Attendance", "CE certificate (APA CE)"."""
-    return certificate_name(certificate.kind, certificate_data(certificate)["credit"])
-
-
 def _for_delivery():
     """What rendering and emailing read: the certificate's snapshots, its credit type and
     the trainee's address."""
@@ -193,7 +187,7 @@ def certificate_message(certificate: Certificate, pdf: bytes | None = None) -> E
     (the stored one unless given)."""
     context = {
         "certificate": certificate,
-        "name": _certificate_name(certificate),
+        "name": certificate.name,
         "verify_url": rendering.verification_url(certificate),
         "my_trainings_url": settings.SITE_URL + reverse("registration:my_trainings"),
         "site": SiteSettings.current(),
