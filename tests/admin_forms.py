@@ -4,8 +4,13 @@ from html.parser import HTMLParser
 
 
 class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
+    """The fields of the page's forms (of the one with `form_id` if given), as a browser
+    submits them: files, buttons and unchecked boxes left out."""
+
+    def __init__(self, form_id: str | None = None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.inside = form_id is None
         self.data: list[tuple[str, str]] = []
         self._select: str | None = None
         self._select_value: list[str] = []
@@ -14,9 +19,13 @@ class _FormParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "form" and self.form_id is not None:
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside:
+            return
         name = attrs.get("name")
         if tag == "input" and name:
-            kind = attrs.get("type", "text")
+            kind = (attrs.get("type") or "text").lower()
             if kind in ("submit", "button", "file", "image", "reset"):
                 return
             if kind in ("checkbox", "radio") and "checked" not in attrs:
@@ -30,7 +39,9 @@ class _FormParser(HTMLParser):
             self._textarea, self._text = name, []
 
     def handle_endtag(self, tag):
-        if tag == "select" and self._select is not None:
+        if tag == "form" and self.form_id is not None:
+            self.inside = False
+        elif tag == "select" and self._select is not None:
             for value in self._select_value:
                 self.data.append((self._select, value))
             self._select = None
@@ -43,14 +54,22 @@ class _FormParser(HTMLParser):
             self._text.append(data)
 
 
+def form_fields(html: str, form_id: str | None = None) -> list[tuple[str, str]]:
+    """The (name, value) pairs a browser would submit from the page's forms, or from the form
+    with `form_id` only (which must be there, with fields), in the page's order."""
+    parser = _FormParser(form_id)
+    parser.feed(html)
+    if form_id is not None:
+        assert parser.data, f"no form #{form_id} on the page"
+    return parser.data
+
+
 def admin_form_data(client, url: str) -> dict[str, str | list[str]]:
     """The values a browser would submit from the admin form at `url`."""
     response = client.get(url)
     assert response.status_code == 200, response.status_code
-    parser = _FormParser()
-    parser.feed(response.content.decode())
     data: dict[str, str | list[str]] = {}
-    for name, value in parser.data:
+    for name, value in form_fields(response.content.decode()):
         if name in data:
             existing = data[name]
             data[name] = [*existing, value] if isinstance(existing, list) else [existing, value]

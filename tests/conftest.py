@@ -20,6 +20,7 @@ from hypothesis import settings as hypothesis_settings
 from catalog.models import Offering
 from catalog.services import catalog_load_file
 from polaris.celery import app as celery_app
+from registration.roles import COORDINATOR
 from tests.factories import StaffFactory, TraineeFactory, login_staff
 from tests.fakes.stripe_server import FakeStripe
 from tests.processes import database_url, free_port
@@ -86,6 +87,19 @@ def admin_user(db):
 def admin_client(admin_user):
     """A client signed in as `admin_user` with password and authenticator code (login_staff)."""
     return login_staff(Client(), admin_user)
+
+
+@pytest.fixture
+def coordinator(db) -> Client:
+    """Jana, the training coordinator: staff in the Coordinator group only, signed in on a
+    client of her own (the user is `coordinator.user`). Sign in again after moving the clock
+    (`login_staff(coordinator, coordinator.user)`): the session cookie has an age."""
+    user = StaffFactory(
+        username="jana", first_name="Jana", last_name="Adamova", roles=[COORDINATOR]
+    )
+    client = login_staff(Client(), user)
+    client.user = user
+    return client
 
 
 @pytest.fixture

@@ -149,6 +149,25 @@ def run_action(client, session: Session, action: str, *entries, **data):
     )
 
 
+def ask_for_the_sheet(client, session: Session, entries=(), *, everyone=False):
+    """The roster's "Print the sign-in sheet" action, as the coordinator runs it; the page it
+    leads to (the sheet's own page, refreshing itself until the sheet is ready)."""
+    data = {"action": "sign_in_sheet", "index": 0}
+    if everyone:
+        data |= {"select_across": "1", ACTION_CHECKBOX_NAME: [session.enrolments.first().pk]}
+    else:
+        data[ACTION_CHECKBOX_NAME] = [e.pk for e in entries]
+    response = client.post(roster_url(session), data, follow=True)
+    assert response.status_code == 200
+    return response
+
+
+def download_link(page) -> str | None:
+    """The sign-in sheet's download link on its page, once the sheet is ready."""
+    found = re.search(r'id="sign-in-sheet-download" href="([^"]+)"', page.content.decode())
+    return found.group(1) if found else None
+
+
 def auto_issue(on: bool) -> None:
     """The site setting that issues certificates as soon as attendance is marked."""
     settings = SiteSettings.objects.get()

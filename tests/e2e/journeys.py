@@ -1,28 +1,51 @@
 """A trainee's steps in a real browser (Playwright), shared by the e2e journeys: accounts that
-can sign in, signing in, the profile, the catalog, the cart and CE, paying by card."""
+can sign in, signing in (or carrying a session), the profile, the catalog, the cart and CE, paying by card."""
 
 import re
 
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Locator, Page, expect
 
 from catalog.models import Offering
 from registration.models import Order
 from tests.e2e.a11y import assert_accessible
-from tests.factories import PASSWORD, TraineeFactory, UserFactory
+from tests.factories import PASSWORD, TraineeFactory, UserFactory, login_staff
 from tests.registration.flows import session_of
 
 
-def verified_account(email: str, *, profession: str = "", license_number: str = ""):
+def verified_account(
+    email: str,
+    *,
+    profession: str = "",
+    license_number: str = "",
+    credentials: str = "",
+    legal_name: str = "",
+):
     """A trainee who confirmed their email earlier, with a California profile if given one."""
     if not profession:
         return UserFactory(email=email, verified_email=True)
+    named = {"legal_name": legal_name} if legal_name else {}
     return TraineeFactory(
         email=email,
         verified_email=True,
         profession=profession,
-        credentials="",
+        credentials=credentials,
         license_number=license_number,
+        **named,
     )
+
+
+def signed_in_as(page: Page, live_server, user) -> None:
+    """The browser carries the session cookie of the user, signed in now (staff with both
+    factors, through login_staff)."""
+    client = Client()
+    if user.is_staff:
+        login_staff(client, user)
+    else:
+        client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def audit(page: Page, step: str, *, scripted: bool = True) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -22,7 +21,8 @@ from registration.services.attendance import attendance_mark, sign_times_set
 from registration.services.cart import cart_add, cart_set_ce
 from registration.services.enrolments import enrolment_cancel
 from tests.e2e.a11y import assert_accessible
-from tests.factories import PASSWORD, StaffFactory, TraineeFactory, login_staff, totp_code
+from tests.e2e.journeys import sign_in, signed_in_as
+from tests.factories import PASSWORD, StaffFactory, TraineeFactory, totp_code
 from tests.pdfs import pdf_text
 from tests.registration.flows import FULL_TRAINING, paid_order, session_of
 from tests.roster import EVENING_AFTER, at, enrol, roster_url, trainee
@@ -56,26 +56,6 @@ def paid_with_apa_ce(trainee, session) -> Order:
         now=timezone.now(),
     )
     return paid_order(trainee)
-
-
-def sign_in(page, user) -> None:
-    """Through the sign-in form the page shows (the page is on it already)."""
-    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
-    assert_accessible(page, "sign-in page")
-    page.get_by_label("Email", exact=True).fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-
-
-def signed_in_as(page, live_server, user) -> None:
-    """The browser carries the session cookie of the user, signed in now."""
-    client = Client()
-    if user.is_staff:
-        login_staff(client, user)
-    else:
-        client.force_login(user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def in_pacific_time(page, moment: datetime) -> None:
@@ -119,7 +99,7 @@ def test_trainee_buys_the_full_training_at_the_bundle_price(live_server, page, s
     assert_accessible(page, "full training page")
 
     page.get_by_role("link", name="Sign in to choose your dates").click()
-    sign_in(page, trainee)
+    sign_in(page, trainee.email)
 
     expect(page).to_have_url(f"{live_server.url}/programs/full-training/choose/")
     expect(page.locator("fieldset")).to_have_count(7)
@@ -426,7 +406,7 @@ def test_trainee_evaluates_the_course_and_downloads_a_verifiable_ce_certificate(
     [request] = emails_about("How was Module 1? Your course evaluation")
     assert request.to == [trainee.email]
     page.goto(link_in(request, f"{live_server.url}/evaluations/"))
-    sign_in(page, trainee)
+    sign_in(page, trainee.email)
 
     expect(page.get_by_role("heading", name="Course evaluation")).to_be_visible()
     assert_accessible(page, "evaluation form")

@@ -8,7 +8,6 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -24,8 +23,8 @@ from registration.services.enrolments import enrolment_cancel
 from registration.services.waitlist import waitlist_join
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.journeys import sign_in
-from tests.factories import EnrolmentFactory, TraineeFactory
+from tests.e2e.journeys import sign_in, signed_in_as, verified_account
+from tests.factories import EnrolmentFactory
 from tests.registration.flows import bundle_choice, paid_order, session_of
 
 pytestmark = [
@@ -37,24 +36,8 @@ pytestmark = [
 PHONE = {"width": 375, "height": 812}
 
 
-def trainee(email: str, *, legal_name: str = "Rosa M. Alvarez", profession: str = "psychologist"):
-    """A trainee who confirmed their email earlier, with a California license."""
-    return TraineeFactory(
-        email=email,
-        verified_email=True,
-        legal_name=legal_name,
-        credentials="PhD",
-        profession=profession,
-        license_number="PSY 31415",
-    )
-
-
-def signed_in(page: Page, live_server, user) -> None:
-    """The browser carries a session of the user, signed in now."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+# The trainees here confirmed their email earlier and hold a California license.
+PSYCHOLOGIST = {"profession": "psychologist", "credentials": "PhD", "license_number": "PSY 31415"}
 
 
 def no_sideways_scroll(page: Page, what: str) -> None:
@@ -88,7 +71,7 @@ def show_email(browser, message, name: str, screenshot) -> Page:
 
 
 def test_the_sign_in_message_names_the_trainee(live_server, page):
-    trainee("qa.lmft1@example.com", legal_name="Quinn A. Morales")
+    verified_account("qa.lmft1@example.com", legal_name="Quinn A. Morales", **PSYCHOLOGIST)
     page.goto(f"{live_server.url}/accounts/login/")
     sign_in(page, "qa.lmft1@example.com")
 
@@ -101,8 +84,8 @@ def test_a_full_date_on_the_home_page_leads_onto_its_waitlist(live_server, page)
     music.capacity = 1
     music.save()
     EnrolmentFactory(session=music, status="confirmed")
-    user = trainee("waiting.one@example.com")
-    signed_in(page, live_server, user)
+    user = verified_account("waiting.one@example.com", legal_name="Rosa M. Alvarez", **PSYCHOLOGIST)
+    signed_in_as(page, live_server, user)
 
     page.goto(f"{live_server.url}/")
     card = page.locator("article", has=page.locator("#offering-music-module"))
@@ -115,14 +98,16 @@ def test_a_full_date_on_the_home_page_leads_onto_its_waitlist(live_server, page)
 
 
 def test_the_cart_states_the_refund_policy_and_adds_ce_to_every_module_at_once(live_server, page):
-    user = trainee("full.training@example.com")
+    user = verified_account(
+        "full.training@example.com", legal_name="Rosa M. Alvarez", **PSYCHOLOGIST
+    )
     cart_choose_bundle(
         trainee=user,
         bundle=session_of("module-1", 6).offering.bundles.get(),
         sessions=list(Session.objects.filter(pk__in=bundle_choice().values())),
         now=timezone.now(),
     )
-    signed_in(page, live_server, user)
+    signed_in_as(page, live_server, user)
     page.goto(f"{live_server.url}/cart/")
 
     policy = page.get_by_role("region", name="Refund and cancellation policy")
@@ -141,7 +126,9 @@ def test_the_cart_states_the_refund_policy_and_adds_ce_to_every_module_at_once(l
 def test_my_trainings_shows_upcoming_and_past_with_their_states(
     live_server, page, before_season, screenshot
 ):
-    user = trainee("rosa.alvarez@example.com")
+    user = verified_account(
+        "rosa.alvarez@example.com", legal_name="Rosa M. Alvarez", **PSYCHOLOGIST
+    )
     june, july = session_of("module-1", 6), session_of("module-2", 7)
     music, august = session_of("music-module", 7), session_of("module-7", 8)
     Session.objects.filter(pk=august.pk).update(zoom_url="https://zoom.us/j/81234567890")
@@ -163,7 +150,7 @@ def test_my_trainings_shows_upcoming_and_past_with_their_states(
         kind=Certificate.Kind.ATTENDANCE,
         now=timezone.now(),
     )
-    signed_in(page, live_server, user)
+    signed_in_as(page, live_server, user)
 
     page.goto(f"{live_server.url}/my/")
     upcoming = page.get_by_role("region", name="Upcoming")
@@ -201,9 +188,9 @@ def test_the_waitlist_offer_email_takes_the_seat_in_one_click(
     june = session_of("module-1", 6)
     Session.objects.filter(pk=june.pk).update(capacity=1)
     june.refresh_from_db()
-    holder = trainee("holder@example.com", legal_name="Holder Person")
+    holder = verified_account("holder@example.com", legal_name="Holder Person", **PSYCHOLOGIST)
     paid_order(holder, june)
-    waiter = trainee("sam.okafor@example.com", legal_name="Sam Okafor")
+    waiter = verified_account("sam.okafor@example.com", legal_name="Sam Okafor", **PSYCHOLOGIST)
     waitlist_join(trainee=waiter, session=june, now=timezone.now())
     mailoutbox.clear()
     enrolment_cancel(
@@ -216,7 +203,7 @@ def test_the_waitlist_offer_email_takes_the_seat_in_one_click(
     link = email_page.get_by_role("link", name="Take the seat").get_attribute("href")
     email_page.context.close()
 
-    signed_in(page, live_server, waiter)
+    signed_in_as(page, live_server, waiter)
     page.goto(link.replace("http://127.0.0.1:8000", live_server.url))
     expect(page.get_by_role("heading", level=1)).to_have_text("Take the seat")
     expect(page.get_by_text("held for you until Sunday, January 17, 10:00 AM PT")).to_be_visible()
@@ -231,7 +218,7 @@ def test_the_waitlist_offer_email_takes_the_seat_in_one_click(
 
 
 def test_the_emails_read_on_a_phone(live_server, browser, before_season, mailoutbox, screenshot):
-    user = trainee("ana.reyes@example.com", legal_name="Ana Reyes")
+    user = verified_account("ana.reyes@example.com", legal_name="Ana Reyes", **PSYCHOLOGIST)
     june = session_of("module-1", 6)
     Session.objects.filter(pk=june.pk).update(zoom_url="https://zoom.us/j/81234567890")
     order = paid_order(user, june, session_of("music-module", 7), method="offline")
@@ -259,12 +246,12 @@ def test_the_emails_read_on_a_phone(live_server, browser, before_season, mailout
 
 
 def test_the_receipt_on_a_phone(live_server, browser, screenshot):
-    user = trainee("phone.receipt@example.com", legal_name="Phone Reader")
+    user = verified_account("phone.receipt@example.com", legal_name="Phone Reader", **PSYCHOLOGIST)
     order = paid_order(user, session_of("module-1", 6), session_of("music-module", 7))
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    signed_in(page, live_server, user)
+    signed_in_as(page, live_server, user)
 
     page.goto(f"{live_server.url}/orders/{order.code}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(order.code)
@@ -290,7 +277,7 @@ def test_without_javascript_ce_for_every_module_and_the_offer_link_work(
     live_server, page_without_js, mailoutbox
 ):
     page = page_without_js
-    user = trainee("no.script@example.com")
+    user = verified_account("no.script@example.com", legal_name="Rosa M. Alvarez", **PSYCHOLOGIST)
     cart_choose_bundle(
         trainee=user,
         bundle=session_of("module-1", 6).offering.bundles.get(),
@@ -306,7 +293,7 @@ def test_without_javascript_ce_for_every_module_and_the_offer_link_work(
     music = session_of("music-module", 7)
     Session.objects.filter(pk=music.pk).update(capacity=1)
     music.refresh_from_db()
-    holder = trainee("holder.two@example.com", legal_name="Holder Two")
+    holder = verified_account("holder.two@example.com", legal_name="Holder Two", **PSYCHOLOGIST)
     paid_order(holder, music)
     waitlist_join(trainee=user, session=music, now=timezone.now())
     enrolment_cancel(

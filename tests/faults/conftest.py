@@ -1,6 +1,7 @@
 """Fault tests share a Redis server of their own (started, stopped and restarted by the test,
-never the shared one: every worker and site they start uses it) and a signed-in coordinator.
-Trainees, fake Stripe, the SMTP server and the worker's environment are in tests/conftest.py."""
+never the shared one: every worker and site they start uses it).
+The coordinator, trainees, fake Stripe, the SMTP server and the worker's environment are in
+tests/conftest.py."""
 
 import shutil
 
@@ -8,9 +9,7 @@ import kombu.pools
 import pytest
 
 from polaris.celery import app as celery_app
-from registration.roles import COORDINATOR
 from tests.conftest import _missing
-from tests.factories import StaffFactory, login_staff
 from tests.redis_servers import RedisServer
 
 
@@ -60,13 +59,3 @@ def app_on_private_redis(private_redis, settings):
     celery_app.conf.broker_url = broker_url
     celery_app.conf.task_always_eager = True
     _reset_broker_connections()
-
-
-@pytest.fixture
-def coordinator(client):
-    """A client signed in as a member of the Coordinator group; sign in again after moving
-    the clock (the session cookie has an age)."""
-    user = StaffFactory(roles=[COORDINATOR])
-    login_staff(client, user)
-    client.user = user
-    return client

@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from html import unescape
-from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode
@@ -33,6 +32,7 @@ from catalog.models import CreditType, Session
 from certificates.models import Certificate
 from registration.models import CartItem, Enrolment, Order
 from registration.roles import COORDINATOR
+from tests.admin_forms import form_fields
 from tests.evaluations import submit_evaluation
 from tests.factories import PASSWORD, StaffFactory, TraineeFactory, totp_code
 from tests.pdfs import pdf_text, png_image
@@ -108,58 +108,6 @@ class Browser:
     def post(self, url: str, data: dict, *, form_page: str | None = None) -> Answer:
         token = self.csrf(form_page or url)
         return self.request(url, {"csrfmiddlewaretoken": token, **data})
-
-
-class _FormFields(HTMLParser):
-    """The values a browser would send for the form with `form_id`, files left out."""
-
-    def __init__(self, form_id: str):
-        super().__init__(convert_charrefs=True)
-        self.form_id = form_id
-        self.inside = False
-        self.fields: list[tuple[str, str]] = []
-        self._select: str | None = None
-        self._textarea: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form":
-            self.inside = attributes.get("id") == self.form_id
-        if not self.inside:
-            return
-        name = attributes.get("name")
-        kind = (attributes.get("type") or "text").lower()
-        if tag == "input" and name and kind not in ("file", "submit", "button", "image"):
-            if kind in ("checkbox", "radio") and "checked" not in attributes:
-                return
-            self.fields.append((name, attributes.get("value", "on" if kind == "checkbox" else "")))
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attributes:
-            self.fields.append((self._select, attributes.get("value", "")))
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, []
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            self.fields.append((self._textarea, "".join(self._text).removeprefix("\n")))
-            self._textarea = None
-
-
-def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
-    parser = _FormFields(form_id)
-    parser.feed(html)
-    assert parser.fields, f"no form #{form_id} on the page"
-    return parser.fields
 
 
 def multipart(fields: list[tuple[str, str]], files: dict[str, tuple[str, bytes, str]]):

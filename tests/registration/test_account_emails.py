@@ -12,17 +12,15 @@ from allauth.account.models import EmailAddress
 from django.contrib import auth
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.mail import EmailMultiAlternatives
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from registration.models import OutboundEmail
-from registration.roles import COORDINATOR
 from registration.services.account_emails import account_email_compose, account_email_queue
 from registration.services.emails import email_send, emails_retry
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of
-from tests.factories import PASSWORD, StaffFactory, UserFactory, login_staff
+from tests.factories import PASSWORD, UserFactory
 from tests.processes import free_port
 from tests.smtp import use_smtp
 
@@ -54,11 +52,6 @@ def smtp_back(settings):
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
     return back
-
-
-@pytest.fixture
-def coordinator():
-    return login_staff(Client(), StaffFactory(roles=[COORDINATOR]))
 
 
 def sign_up(client, capture, address: str):

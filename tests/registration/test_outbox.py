@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registration.models import Order, OutboundEmail
-from registration.roles import COORDINATOR
 from registration.services.emails import MAX_ATTEMPTS, email_queue, emails_requeue
 from registration.tasks import outbox_sweep
 from tests.admin_pages import rows_of, shown_messages
@@ -42,13 +41,6 @@ def confirmation(order: Order) -> OutboundEmail:
 def order(make_trainee) -> Order:
     trainee = make_trainee(first_name="Ines", last_name="Halvorsen")
     return OrderFactory(trainee=trainee, payment_method="offline")
-
-
-@pytest.fixture
-def coordinator(client):
-    user = StaffFactory(roles=[COORDINATOR])
-    login_staff(client, user)
-    return client
 
 
 def test_an_email_whose_key_is_recorded_already_is_neither_recorded_nor_sent_again(

@@ -17,7 +17,6 @@ from catalog.models import Offering
 from certificates.models import Certificate
 from certificates.tasks import evaluation_requests_send
 from registration.models import Enrolment
-from registration.roles import COORDINATOR
 from tests.admin_forms import admin_form_data
 from tests.admin_pages import rows, shown_messages
 from tests.evaluations import answers
@@ -31,17 +30,6 @@ pytestmark = pytest.mark.usefixtures("catalog")
 # Module 1 on Mon, Jun 21, 2027, 9:00 AM – 5:00 PM PT, and the evening after it.
 
 ZOOM_HEADER = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
-
-
-@pytest.fixture
-def coordinator():
-    """Jana, the training coordinator: staff in the "Coordinator" group, signed in."""
-    user = StaffFactory(
-        username="jana", first_name="Jana", last_name="Adamova", roles=[COORDINATOR]
-    )
-    client = login_staff(Client(), user)
-    client.user = user
-    return client
 
 
 def signed(entry: Enrolment, signed_in, signed_out) -> Enrolment:

@@ -1,7 +1,8 @@
 """The sign-in sheet, as the coordinator gets it: "Print the sign-in sheet" shows a page that
 refreshes itself (no script) while the worker renders the PDF, then a download link. The
 sheet is kept for an hour and is not served once the roster has changed. The first test
-runs a real Celery worker (PostgreSQL, Redis, Django's default storage) on a roster of 500."""
+runs a real Celery worker (PostgreSQL, Redis, Django's default storage) on a roster of 500.
+With Redis stopped: tests/faults/test_sign_in_sheet_redis_down.py."""
 
 import io
 import os
@@ -10,18 +11,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.storage import default_storage
 from django.test import TestCase
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 from pypdf import PdfReader
 
 from registration.models import SignInSheet, TraineeProfile
 from registration.tasks import sign_in_sheet_render, sign_in_sheets_prune
 from tests.factories import StaffFactory, login_staff
 from tests.processes import database_url, wait_for
-from tests.roster import enrol, grow_roster, roster_url, trainee
+from tests.roster import ask_for_the_sheet, download_link, enrol, grow_roster, trainee
 from tests.worker import worker_on_own_queue
 
 from .flows import text
@@ -29,23 +28,6 @@ from .flows import text
 pytestmark = pytest.mark.usefixtures("catalog")
 
 WORKER_DEADLINE_SECONDS = 180  # 500 rows on a busy 2-core machine
-
-
-def ask_for_the_sheet(client, session, entries=(), *, everyone=False):
-    """The roster action, as the coordinator runs it; the page it leads to."""
-    data = {"action": "sign_in_sheet", "index": 0}
-    if everyone:
-        data |= {"select_across": "1", ACTION_CHECKBOX_NAME: [session.enrolments.first().pk]}
-    else:
-        data[ACTION_CHECKBOX_NAME] = [e.pk for e in entries]
-    response = client.post(roster_url(session), data, follow=True)
-    assert response.status_code == 200
-    return response
-
-
-def download_link(page) -> str | None:
-    found = re.search(r'id="sign-in-sheet-download" href="([^"]+)"', page.content.decode())
-    return found.group(1) if found else None
 
 
 def pdf_text(response) -> str:
@@ -209,23 +191,3 @@ def test_a_sheet_is_shown_only_under_its_session_and_to_staff_with_the_roster(
     assert client.get(download_link_of(sheet)).status_code == 403
     assert client.post(page).status_code == 403
     assert SignInSheet.objects.count() == 1
-
-
-def test_with_the_broker_unreachable_the_coordinator_is_told_and_may_try_again(
-    admin_client, session, three, media, monkeypatch
-):
-
-    def unreachable(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(sign_in_sheet_render, "delay", unreachable)
-    page_url = prepared(admin_client, session, three)
-    page = admin_client.get(page_url)
-    assert page.status_code == 200
-    assert "could not be prepared" in text(page) and download_link(page) is None
-
-    monkeypatch.undo()
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        again = admin_client.post(page_url, follow=True)
-    page = admin_client.get(again.redirect_chain[-1][0])
-    assert "Ann Ames" in pdf_text(admin_client.get(download_link(page)))

@@ -1,19 +1,17 @@
 """Fixtures for the data-safety tests: a trainee's history (paid by card, one session
-attended with its certificates and evaluation, one still to come) and a coordinator."""
+attended with its certificates and evaluation, one still to come). The coordinator is in
+tests/conftest.py."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from django.test import Client
 
 from catalog.formatting import PACIFIC
 from certificates.models import Certificate, Evaluation
 from registration.models import Enrolment, Order
-from registration.roles import COORDINATOR
 from registration.services.attendance import sign_times_set
 from tests.evaluations import answers
-from tests.factories import StaffFactory, login_staff
 from tests.registration.flows import pay, register, session_of
 from tests.roster import run_action
 
@@ -26,11 +24,11 @@ def _media(media_in_tmp):
     """Rendered PDFs go to a directory of the test's own."""
 
 
-@pytest.fixture
-def coordinator(db, settings) -> Client:
-    """The training coordinator, signed in to the admin with the Coordinator group only."""
+@pytest.fixture(autouse=True)
+def _long_sessions(settings):
+    """Sign-ins last through the months these tests move the clock across (the coordinator
+    and the trainee sign in before the clock moves)."""
     settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
-    return login_staff(Client(), StaffFactory(roles=[COORDINATOR]))
 
 
 @dataclass
@@ -58,7 +56,6 @@ def history(
     After the June session the coordinator marks them attended and issues certificates; the
     trainee submits the course evaluation, which issues the CE certificate. PDFs are rendered."""
     user, browser, stripe_api = trainee, signed_in, fake_stripe
-    settings.SESSION_COOKIE_AGE = 3 * 365 * 24 * 3600
     browser.force_login(user)
     capture = django_capture_on_commit_callbacks
     june, july = session_of("module-1", 6), session_of("module-6", 7)
