@@ -59,10 +59,9 @@ def _enrolments_prefetch(sender, *, prefix: str, **kwargs) -> list[Prefetch]:
 
 
 @receiver(signals.training_states, dispatch_uid="certificates.training_states")
-def _training_states(sender, *, enrolment, **kwargs) -> list[TrainingState]:
-    if getattr(enrolment, "valid_certificates", None):
-        return [TrainingState(_("Certificate ready"), "success")]
-    return []
+def _training_states(sender, *, enrolments, **kwargs) -> dict[int, list[TrainingState]]:
+    ready = [TrainingState(_("Certificate ready"), "success")]
+    return {e.pk: ready for e in enrolments if getattr(e, "valid_certificates", None)}
 
 
 @receiver(signals.my_trainings_shown, dispatch_uid="certificates.my_trainings_shown")

@@ -263,15 +263,16 @@ def _evaluation_submitted(enrolment: Enrolment) -> bool:
         return False
 
 
-def _past_states(enrolment: Enrolment, *, evaluation_due: bool) -> list[TrainingState]:
+def _past_states(
+    enrolment: Enrolment, *, evaluation_due: bool, more: list[TrainingState]
+) -> list[TrainingState]:
     Attendance = Enrolment.Attendance
     states = {
         Attendance.ATTENDED: [TrainingState(_("Attended"), "success")],
         Attendance.PARTIAL: [TrainingState(_("Partial attendance"), "warning")],
         Attendance.ABSENT: [TrainingState(_("Absent"), "secondary")],
     }.get(enrolment.attendance, [TrainingState(_("Attendance not recorded yet"), "secondary")])
-    for more in signals.answers(signals.training_states, enrolment=enrolment):
-        states.extend(more)
+    states.extend(more)
     if evaluation_due:
         states.append(TrainingState(_("Evaluation due"), "warning"))
     return states
@@ -281,22 +282,33 @@ def my_trainings(*, trainee, now: datetime) -> MyTrainings:
     """The trainee's sessions with a seat, coming (soonest first) and past (latest first),
     each with its states; and their orders, for the receipts."""
     orders = list(trainee_orders(trainee=trainee))
+    rows = [
+        (enrolment, order)
+        for order in orders
+        for line in order.lines.all()
+        for enrolment in line.enrolments.all()
+    ]
+    # What the apps above add to past trainings' states, asked once for all of them.
+    more: dict[int, list[TrainingState]] = {}
+    for answer in signals.answers(signals.training_states, enrolments=[e for e, _order in rows]):
+        for enrolment_id, states in answer.items():
+            more.setdefault(enrolment_id, []).extend(states)
     upcoming, past = [], []
-    for order in orders:
-        for line in order.lines.all():
-            for enrolment in line.enrolments.all():
-                row = _training_row(enrolment, order, now=now)
-                if row is None:
-                    continue
-                over = enrolment.session.ends_at is not None and enrolment.session.ends_at <= now
-                (past if over else upcoming).append(row)
+    for enrolment, order in rows:
+        row = _training_row(enrolment, order, now=now, more=more.get(enrolment.pk, []))
+        if row is None:
+            continue
+        over = enrolment.session.ends_at is not None and enrolment.session.ends_at <= now
+        (past if over else upcoming).append(row)
     far = datetime.max.replace(tzinfo=PACIFIC)
     upcoming.sort(key=lambda row: row.enrolment.session.starts_at or far)
     past.sort(key=lambda row: row.enrolment.session.starts_at, reverse=True)
     return MyTrainings(upcoming=upcoming, past=past, orders=orders)
 
 
-def _training_row(enrolment: Enrolment, order: Order, *, now: datetime) -> TrainingRow | None:
+def _training_row(
+    enrolment: Enrolment, order: Order, *, now: datetime, more: list[TrainingState]
+) -> TrainingRow | None:
     Status = Enrolment.Status
     session = enrolment.session
     if enrolment.status == Status.HELD and order.status == Order.Status.PENDING:
@@ -312,7 +324,7 @@ def _training_row(enrolment: Enrolment, order: Order, *, now: datetime) -> Train
         return TrainingRow(
             enrolment,
             order,
-            _past_states(enrolment, evaluation_due=due),
+            _past_states(enrolment, evaluation_due=due, more=more),
             evaluation_due=due,
         )
     row = TrainingRow(

@@ -26,8 +26,9 @@ attendance_relied_on = Signal()
 # certificates, as `valid_certificates`, which the training row's template lists).
 enrolments_prefetch = Signal()
 
-# Asked for each past training on My trainings, with `enrolment` (as prefetched above): each
-# receiver returns the states to show after its attendance (selectors.TrainingState).
+# Asked once when My trainings is read, with `enrolments` (as prefetched above): each receiver
+# returns {enrolment id: states} to show after a past training's attendance
+# (selectors.TrainingState).
 training_states = Signal()
 
 # Asked when My trainings is shown, with `trainee`: each receiver returns a dict of template
