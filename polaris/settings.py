@@ -205,7 +205,7 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
 # Seconds each exchange with the mail server may take (Django's default is to wait forever):
 # a hung mail server fails the attempt, which the outbox retries.
-EMAIL_TIMEOUT = 15
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Polaris Insight Center <trainings@polarisinsight.example>"
 )
